@@ -1,0 +1,134 @@
+"""Commands: what each use case is asked to do, validated at construction.
+
+Build them with the ``parse`` constructors from untrusted input; a bad value raises
+``InvalidRequest`` naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from domain.errors import InvalidRequest
+from domain.order import StoreRef, normalize_order_id
+from domain.pagination import OrderQuery, validate_paging
+
+__all__ = [
+    "CreateOrderCommand",
+    "DeleteOrderCommand",
+    "GetOrderCommand",
+    "ListOrdersCommand",
+    "UpdateOrderCommand",
+    "parse_order_id",
+]
+
+ORDER_ID_HINT = 'an order id is OrderDesk\'s numeric id, like 500001 or "500001"'
+
+
+def parse_order_id(value: object, *, field: str = "order_id") -> str:
+    """Return the canonical order id or raise InvalidRequest saying what an id looks like."""
+    order_id = normalize_order_id(value)
+    if order_id is None:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise InvalidRequest([f"{field} {shown} is not an order id; {ORDER_ID_HINT}"])
+    return order_id
+
+
+class GetOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    store: StoreRef
+    order_id: str
+
+    @classmethod
+    def parse(cls, store: StoreRef, order_id: object) -> GetOrderCommand:
+        return cls(store=store, order_id=parse_order_id(order_id))
+
+
+class ListOrdersCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    store: StoreRef
+    query: OrderQuery
+
+    @classmethod
+    def parse(cls, store: StoreRef, **filters: Any) -> ListOrdersCommand:
+        """Build from keyword filters (None means not given); validates paging without clamping."""
+        given = {k: v for k, v in filters.items() if v is not None}
+        folder = given.get("folder_id")
+        if folder is not None:
+            given["folder_id"] = _parse_folder_ids(folder)
+        try:
+            query = msgspec.convert(given, OrderQuery)
+        except msgspec.ValidationError as exc:
+            raise InvalidRequest([str(exc)]) from exc
+        validate_paging(query.limit, query.offset)
+        return cls(store=store, query=query)
+
+
+def _parse_folder_ids(value: object) -> tuple[int, ...]:
+    items: list[object]
+    if isinstance(value, str):
+        items = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        items = [value]
+    ids: list[int] = []
+    for item in items:
+        text = normalize_order_id(item)  # same shape: a positive integer
+        if text is None:
+            raise InvalidRequest([f"folder_id {item!r} is not a folder id (a positive integer)"])
+        ids.append(int(text))
+    return tuple(ids)
+
+
+class UpdateOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    store: StoreRef
+    order_id: str
+    changes: dict[str, Any]
+    expected_fingerprint: str | None = None
+    dry_run: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        store: StoreRef,
+        order_id: object,
+        changes: object,
+        *,
+        expected_fingerprint: str | None = None,
+        dry_run: bool = False,
+    ) -> UpdateOrderCommand:
+        if not isinstance(changes, dict):
+            raise InvalidRequest(["changes must be an object of order fields to change"])
+        return cls(
+            store=store,
+            order_id=parse_order_id(order_id),
+            changes=dict(changes),
+            expected_fingerprint=expected_fingerprint,
+            dry_run=dry_run,
+        )
+
+
+class CreateOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    store: StoreRef
+    order: dict[str, Any]
+    idempotency_key: str | None = None
+
+    @classmethod
+    def parse(
+        cls, store: StoreRef, order: object, *, idempotency_key: str | None = None
+    ) -> CreateOrderCommand:
+        if not isinstance(order, dict):
+            raise InvalidRequest(["order must be an object with the new order's fields"])
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+            raise InvalidRequest(["idempotency_key must be 1 to 200 characters"])
+        return cls(store=store, order=dict(order), idempotency_key=idempotency_key)
+
+
+class DeleteOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    store: StoreRef
+    order_id: str
+    confirm: bool = False
+
+    @classmethod
+    def parse(cls, store: StoreRef, order_id: object, *, confirm: bool = False) -> DeleteOrderCommand:
+        return cls(store=store, order_id=parse_order_id(order_id), confirm=confirm)

@@ -1,0 +1,36 @@
+"""The audit log port: an append-only record of every mutation attempt."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+__all__ = ["AuditLog", "AuditRecord", "FieldChange"]
+
+
+class FieldChange(msgspec.Struct, frozen=True, kw_only=True):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class AuditRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One mutation attempt. ``time`` is epoch seconds from the clock port."""
+
+    time: float
+    correlation_id: str
+    tenant: str
+    store_id: str
+    tool: str
+    order_id: str | None
+    outcome: Literal["ok", "error", "dry_run", "replayed", "noop"]
+    attempts: int = 1
+    changes: tuple[FieldChange, ...] = ()
+    error: str | None = None
+
+
+class AuditLog(Protocol):
+    async def append(self, record: AuditRecord) -> None:
+        """Append one record durably before returning."""
+        ...
