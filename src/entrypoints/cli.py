@@ -1,0 +1,161 @@
+"""The ``orderdesk-mcp`` command: serve MCP, run the simulator, and call use cases from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anyio
+
+from domain.commands import GetOrderCommand, ListOrdersCommand
+from domain.errors import OrderDeskError
+from domain.tenancy import DEFAULT_TENANT, choose_store
+from entrypoints import cli_admin, cli_audit
+from entrypoints.settings import Settings, SettingsError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _load() -> Settings:
+    from entrypoints.paths import data_dir_from
+    from entrypoints.settings import load_settings
+
+    probe = load_settings()
+    sqlite_db = data_dir_from(probe.data_dir or None) / "credentials.sqlite3"
+    return load_settings(sqlite_available=sqlite_db.exists()) if sqlite_db.exists() else probe
+
+
+def _setup() -> Settings:
+    from entrypoints.logging_setup import configure_logging
+
+    settings = _load()
+    configure_logging(
+        fmt=settings.log_format,
+        level=settings.log_level,
+        secrets=[s for s in (settings.api_key, settings.http_token) if s],
+    )
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from entrypoints.serve import serve
+
+    settings = _setup()
+    serve(settings, transport=args.transport, host=args.host, port=args.port)
+    return 0
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from entrypoints.simulator_cli import run_simulator
+
+    run_simulator(host=args.host, port=args.port, orders=args.orders, latency=args.latency)
+    return 0
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+async def _with_services(action: Callable[[Any, Any], Any], store: str | None) -> Any:
+    from domain.context import CallContext, call_context, new_correlation_id
+    from entrypoints.container import Container, open_services
+
+    settings = _setup()
+    container = Container(settings=settings)
+    async with open_services(container) as app:
+        ref = choose_store(await app.credentials.stores(DEFAULT_TENANT), store).ref
+        deadline = app.clock.monotonic() + settings.call_timeout
+        with call_context(CallContext(correlation_id=new_correlation_id(), deadline=deadline, tool="cli")):
+            return await action(app, ref)
+
+
+def _orders_get(args: argparse.Namespace) -> int:
+    from entrypoints.mcp_convert import get_out
+
+    async def action(app: Any, ref: Any) -> Any:
+        return get_out(await app.get_order(GetOrderCommand.parse(ref, args.order_id)))
+
+    _print_json(anyio.run(_with_services, action, args.store))
+    return 0
+
+
+def _orders_list(args: argparse.Namespace) -> int:
+    from entrypoints.mcp_convert import list_out
+
+    async def action(app: Any, ref: Any) -> Any:
+        cmd = ListOrdersCommand.parse(
+            ref,
+            limit=args.limit,
+            offset=args.offset,
+            folder_id=args.folder_id,
+            folder_name=args.status,
+            source_id=args.source_id,
+            email=args.email,
+        )
+        return list_out(await app.list_orders(cmd))
+
+    _print_json(anyio.run(_with_services, action, args.store))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orderdesk-mcp", description="OrderDesk for AI agents, over MCP.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=_serve)
+
+    sim = sub.add_parser("simulator", help="run the OrderDesk simulator as an HTTP server")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--orders", type=int, default=25, help="sample orders to seed")
+    sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
+    sim.set_defaults(handler=_simulator)
+
+    orders = sub.add_parser("orders", help="read orders from a shell (prints JSON)")
+    orders_sub = orders.add_subparsers(dest="orders_command", required=True)
+    get = orders_sub.add_parser("get", help="print one order")
+    get.add_argument("order_id")
+    get.add_argument("--store")
+    get.set_defaults(handler=_orders_get)
+    lst = orders_sub.add_parser("list", help="print one page of orders")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--offset", type=int, default=0)
+    lst.add_argument("--folder-id")
+    lst.add_argument("--status", help="folder name, e.g. New")
+    lst.add_argument("--source-id")
+    lst.add_argument("--email")
+    lst.add_argument("--store")
+    lst.set_defaults(handler=_orders_list)
+
+    cli_audit.register(sub)
+    cli_admin.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; errors print one clear line on stderr and exit non-zero."""
+    args = _parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except SettingsError as exc:
+        sys.stderr.write(f"orderdesk-mcp: configuration error: {exc}\n")
+        return 2
+    except OrderDeskError as exc:
+        sys.stderr.write(f"orderdesk-mcp: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Logging to stderr (never stdout: stdio is the MCP channel), text or JSON lines.
+
+Every record carries the correlation id of the tool call in progress. A redaction filter
+replaces any configured secret (API keys, tokens) that reaches a message, as a last line
+of defence; the code never logs secrets on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable
+
+from domain.context import current_call
+
+__all__ = ["configure_logging"]
+
+
+class _CallContextFilter(logging.Filter):
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secrets if s and len(s) >= 6)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        call = current_call()
+        record.correlation_id = call.correlation_id if call else "-"
+        record.tool = call.tool if call else "-"
+        if self._secrets:
+            message = record.getMessage()
+            redacted = message
+            for secret in self._secrets:
+                redacted = redacted.replace(secret, "[REDACTED]")
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "correlation_id": getattr(record, "correlation_id", "-"),
+            "tool": getattr(record, "tool", "-"),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Send every log record to stderr in ``fmt`` ("text" or "json") with call context."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_CallContextFilter(secrets))
+    if fmt == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
+        )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

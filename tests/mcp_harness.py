@@ -1,0 +1,43 @@
+"""Builds the real server on the real container, with a simulator the test controls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from dependency_injector import providers
+from mcp import Client
+from mcp.types import CallToolResult
+
+from adapters.simulator import SimulatorState, default_state
+from entrypoints.container import Container
+from entrypoints.serve import create_server
+from entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
+
+__all__ = ["STORE", "error_text", "make_container", "mcp_client"]
+
+STORE = SIMULATOR_STORE_ID
+
+
+def make_container(tmp_path: Path, *, state: SimulatorState | None = None, **overrides: Any) -> Container:
+    """A container on the simulator (or ``state``), data under ``tmp_path``, settings overridden."""
+    settings = msgspec.structs.replace(Settings(data_dir=str(tmp_path)), **overrides)
+    container = Container(settings=settings)
+    sim = state or default_state(store_id=SIMULATOR_STORE_ID, api_key=SIMULATOR_API_KEY, sample_count=25)
+    container.simulator.override(providers.Object(sim))
+    return container
+
+
+@asynccontextmanager
+async def mcp_client(container: Container) -> AsyncIterator[Client]:
+    async with Client(create_server(container), raise_exceptions=True) as client:
+        yield client
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, f"expected an error result, got {result.structured_content!r}"
+    texts = [getattr(block, "text", "") for block in result.content]
+    return "\n".join(texts)
