@@ -1,0 +1,185 @@
+"""The shared cache: Redis, so every process sees the same entries and the same invalidations.
+
+Values travel as msgspec-JSON bytes (the client uses ``decode_responses=False``). Every
+operation is bounded by ``op_timeout``; a Redis error or timeout never fails the caller's
+call: reads become misses, writes are dropped, counters read -1 ("unknown generation", so
+callers skip the cache), and one warning is logged (then at most one per ``warn_every``
+seconds, so a dead Redis does not flood the log).
+
+``add`` is the idempotency claim. When Redis fails it returns **False** (not claimed): a
+caller then treats the key as held by someone else instead of going ahead, so a Redis outage
+can refuse an idempotent create but can never let two of them run. Failing closed is the
+only choice that keeps the "no duplicates" promise; the caller reports the refusal.
+
+The adapter does not own the client: one ``redis_client_from_url`` client per process is
+created and closed (``aclose()``) by the lifespan. It never uses SCAN or KEYS.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import TracebackType
+from typing import Any
+
+import anyio
+import msgspec
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+__all__ = ["RedisOrderCache", "redis_client_from_url"]
+
+_log = logging.getLogger(__name__)
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+# What a failing backend can raise: redis-py's own errors, our fail_after, raw socket errors.
+_FAILURES = (RedisError, TimeoutError, OSError, msgspec.DecodeError)
+
+
+def redis_client_from_url(url: str) -> redis.asyncio.Redis:
+    """The one Redis client of a process: bytes in and out, short timeouts, one quick retry.
+
+    redis-py 8 retries 10 times by default; a cache must give up fast instead.
+    """
+    return redis.asyncio.Redis.from_url(
+        url,
+        decode_responses=False,
+        socket_timeout=0.25,
+        socket_connect_timeout=0.25,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+def _millis(ttl: float) -> int:
+    return max(1, int(ttl * 1000))
+
+
+class RedisOrderCache:
+    """An :class:`~ports.cache.OrderCache` on Redis; keys are stored as ``prefix + key``."""
+
+    def __init__(
+        self,
+        *,
+        client: redis.asyncio.Redis,
+        prefix: str = "orderdesk:",
+        op_timeout: float = 0.25,
+        warn_every: float = 60.0,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._op_timeout = op_timeout
+        self._warn_every = warn_every
+        self._last_warning: float | None = None
+        self._suppressed = 0
+        self._failing = False
+
+    async def __aenter__(self) -> RedisOrderCache:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None  # the lifespan closes the client it created
+
+    async def get(self, key: str) -> Any | None:
+        try:
+            with anyio.fail_after(self._op_timeout):
+                blob = await self._client.get(self._prefix + key)
+            value = None if blob is None else _decode(blob)
+        except _FAILURES as exc:
+            self._failed("get", exc)
+            return None
+        self._succeeded()
+        return value
+
+    async def set(self, key: str, value: Any, *, ttl: float) -> None:
+        """Store ``value`` for ``ttl`` seconds (at least 1 ms; ``ttl <= 0`` removes the key).
+
+        Raises:
+            TypeError: ``value`` is not JSON-compatible (a caller bug, not a cache failure).
+        """
+        if ttl <= 0:
+            await self.delete(key)
+            return
+        blob = _encode(value)
+        try:
+            with anyio.fail_after(self._op_timeout):
+                await self._client.set(self._prefix + key, blob, px=_millis(ttl))
+        except _FAILURES as exc:
+            self._failed("set", exc)
+            return
+        self._succeeded()
+
+    async def add(self, key: str, value: Any, *, ttl: float) -> bool:
+        """SET NX PX: True when this call stored ``value``; False when taken or Redis failed.
+
+        Raises:
+            TypeError: ``value`` is not JSON-compatible.
+        """
+        blob = _encode(value)
+        if ttl <= 0:
+            return False
+        try:
+            with anyio.fail_after(self._op_timeout):
+                stored = await self._client.set(self._prefix + key, blob, px=_millis(ttl), nx=True)
+        except _FAILURES as exc:
+            self._failed("add", exc)
+            return False  # fail closed: see the module docstring
+        self._succeeded()
+        return bool(stored)
+
+    async def delete(self, *keys: str) -> None:
+        if not keys:
+            return
+        try:
+            with anyio.fail_after(self._op_timeout):
+                await self._client.delete(*(self._prefix + key for key in keys))
+        except _FAILURES as exc:
+            self._failed("delete", exc)
+            return
+        self._succeeded()
+
+    async def incr(self, key: str) -> int:
+        try:
+            with anyio.fail_after(self._op_timeout):
+                value = int(await self._client.incr(self._prefix + key))
+        except _FAILURES as exc:
+            self._failed("incr", exc)
+            return -1
+        self._succeeded()
+        return value
+
+    async def get_counter(self, key: str) -> int:
+        try:
+            with anyio.fail_after(self._op_timeout):
+                blob = await self._client.get(self._prefix + key)
+            value = 0 if blob is None else int(blob)
+        except (*_FAILURES, ValueError) as exc:
+            self._failed("get_counter", exc)
+            return -1
+        self._succeeded()
+        return value
+
+    def _failed(self, op: str, exc: BaseException) -> None:
+        self._failing = True
+        now = time.monotonic()
+        if self._last_warning is not None and now - self._last_warning < self._warn_every:
+            self._suppressed += 1
+            return
+        _log.warning(
+            "Redis cache unavailable (%s during %s: %s); reads go upstream%s",
+            type(exc).__name__,
+            op,
+            str(exc)[:200] or "no detail",
+            f", {self._suppressed} more failures since the last warning" if self._suppressed else "",
+        )
+        self._last_warning = now
+        self._suppressed = 0
+
+    def _succeeded(self) -> None:
+        if self._failing:
+            self._failing = False
+            _log.info("Redis cache reachable again")
