@@ -99,6 +99,12 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         owned = dict(doc)
         return cls(doc=owned, view=_view_of(owned), fingerprint=fingerprint_of(owned))
 
+    @classmethod
+    def from_cached(cls, doc: Mapping[str, Any], fingerprint: str) -> Order:
+        """Rebuild an order the cache stored with its fingerprint, without hashing it again."""
+        owned = dict(doc)
+        return cls(doc=owned, view=_view_of(owned), fingerprint=fingerprint)
+
     @property
     def id(self) -> str:
         return self.view.id

@@ -1,18 +1,70 @@
-"""GetOrder: one order, exactly as OrderDesk stores it."""
+"""GetOrder: one order, exactly as OrderDesk stores it, read through the cache.
+
+A hit is served from the cache. A miss fetches upstream once per key however many callers
+wait (single flight) and caches the order for ``ttl`` seconds, unless a write to the store
+may have landed during the fetch: the fill is guarded by the store's generation, which every
+write bumps (``invalidate_order``) before it deletes the order's entry.
+"""
 
 from __future__ import annotations
 
+import anyio
+
+from domain.cache_keys import generation_key, order_key
+from domain.cache_stats import CacheStats
+from domain.cached_orders import order_from_cache, order_to_cache
 from domain.commands import GetOrderCommand
-from domain.order import Order
+from domain.order import Order, StoreRef
+from domain.single_flight import SingleFlight
+from ports.cache import OrderCache
 from ports.gateway import OrderGateway
 
 __all__ = ["GetOrder"]
 
 
 class GetOrder:
-    def __init__(self, *, gateway: OrderGateway) -> None:
+    def __init__(
+        self,
+        *,
+        gateway: OrderGateway,
+        cache: OrderCache,
+        ttl: float,
+        stats: CacheStats,
+        flights: SingleFlight[Order] | None = None,
+    ) -> None:
         self._gateway = gateway
+        self._cache = cache
+        self._ttl = ttl
+        self._stats = stats
+        self._flights: SingleFlight[Order] = flights if flights is not None else SingleFlight()
 
     async def __call__(self, cmd: GetOrderCommand) -> Order:
-        """Return the order. Raises: OrderNotFound, and the gateway's upstream errors."""
-        return await self._gateway.fetch(cmd.store, cmd.order_id)
+        """Return the order. Raises: OrderNotFound, and the gateway's upstream errors (never cached)."""
+        key = order_key(cmd.store, cmd.order_id)
+        cached = order_from_cache(await self._cache.get(key))
+        if cached is not None:
+            self._stats.hit(cmd.store)
+            return cached
+        self._stats.miss(cmd.store)
+        generation = await self._cache.get_counter(generation_key(cmd.store))
+        if generation < 0:
+            # Cache unusable: nothing guards a fill, and sharing a flight could hand this
+            # caller data from before a write that finished before it asked.
+            return await self._gateway.fetch(cmd.store, cmd.order_id)
+        # The generation is part of the flight key: a caller arriving after a write never
+        # joins a fetch that started before it.
+        return await self._flights.run(
+            f"{key}@{generation}", lambda: self._fill(cmd.store, cmd.order_id, key, generation)
+        )
+
+    async def _fill(self, store: StoreRef, order_id: str, key: str, generation: int) -> Order:
+        order = await self._gateway.fetch(store, order_id)
+        # Shielded (each cache op is itself time-bounded) so a cancelled caller cannot leave
+        # a stored-but-unverified entry behind.
+        with anyio.CancelScope(shield=True):
+            await self._cache.set(key, order_to_cache(order), ttl=self._ttl)
+            if await self._cache.get_counter(generation_key(store)) != generation:
+                # A write bumped the generation while we fetched, so what we stored may
+                # predate it; its own delete may already have run before our set.
+                await self._cache.delete(key)
+        return order

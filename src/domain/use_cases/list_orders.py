@@ -1,18 +1,57 @@
-"""ListOrders: one page of a store's orders."""
+"""ListOrders: one page of a store's orders, read through the cache.
+
+Pages are keyed by the store's generation and by every filter and paging argument, so two
+searches never share an entry and any write (which bumps the generation) retires every
+cached page of the store at once. A page fetched before a write is stored under the old
+generation, which nobody reads any more.
+"""
 
 from __future__ import annotations
 
+from domain.cache_keys import generation_key, list_key
+from domain.cache_stats import CacheStats
+from domain.cached_orders import page_from_cache, page_to_cache
 from domain.commands import ListOrdersCommand
 from domain.pagination import OrderPage
+from domain.single_flight import SingleFlight
+from ports.cache import OrderCache
 from ports.gateway import OrderGateway
 
 __all__ = ["ListOrders"]
 
 
 class ListOrders:
-    def __init__(self, *, gateway: OrderGateway) -> None:
+    def __init__(
+        self,
+        *,
+        gateway: OrderGateway,
+        cache: OrderCache,
+        ttl: float,
+        stats: CacheStats,
+        flights: SingleFlight[OrderPage] | None = None,
+    ) -> None:
         self._gateway = gateway
+        self._cache = cache
+        self._ttl = ttl
+        self._stats = stats
+        self._flights: SingleFlight[OrderPage] = flights if flights is not None else SingleFlight()
 
     async def __call__(self, cmd: ListOrdersCommand) -> OrderPage:
-        """Return the page. Raises: the gateway's upstream errors."""
-        return await self._gateway.list_page(cmd.store, cmd.query)
+        """Return the page. Raises: the gateway's upstream errors (never cached)."""
+        generation = await self._cache.get_counter(generation_key(cmd.store))
+        if generation < 0:
+            # Cache unusable: without the generation a page could outlive a write.
+            self._stats.miss(cmd.store, what="list")
+            return await self._gateway.list_page(cmd.store, cmd.query)
+        key = list_key(cmd.store, generation, cmd.query)
+        cached = page_from_cache(await self._cache.get(key))
+        if cached is not None:
+            self._stats.hit(cmd.store, what="list")
+            return cached
+        self._stats.miss(cmd.store, what="list")
+        return await self._flights.run(key, lambda: self._fill(cmd, key))
+
+    async def _fill(self, cmd: ListOrdersCommand, key: str) -> OrderPage:
+        page = await self._gateway.list_page(cmd.store, cmd.query)
+        await self._cache.set(key, page_to_cache(page), ttl=self._ttl)
+        return page
