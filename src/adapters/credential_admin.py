@@ -1,0 +1,63 @@
+"""Rules and records for managing credentials: names that are safe to store, and secret-free listings.
+
+Tenant names and store ids end up in cache keys, log lines and the AES-GCM associated data
+(``|``-separated), so they are restricted to plain characters. Aliases must start with a
+letter so one can never be mistaken for a (numeric) OrderDesk store id.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+__all__ = ["CredentialAdminError", "StoreRow", "TenantRow", "check_alias", "check_store_id", "check_tenant"]
+
+_TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_STORE_ID = re.compile(r"[0-9]{1,20}")
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9 ._-]{0,63}")
+
+
+class CredentialAdminError(ValueError):
+    """A management request cannot be done; the message says why (and never holds a secret)."""
+
+
+class TenantRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One tenant as listed: no token, no hash."""
+
+    name: str
+    created: str
+    revoked: str | None
+    stores: int
+
+
+class StoreRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One store as listed: no key."""
+
+    tenant: str
+    store_id: str
+    alias: str
+    read_only: bool
+    key_version: int
+
+
+def check_tenant(name: str) -> None:
+    """Raises: CredentialAdminError unless ``name`` is 1-64 letters, digits, ``.``, ``_`` or ``-``."""
+    if not _TENANT.fullmatch(name):
+        raise CredentialAdminError(
+            "a tenant name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+
+
+def check_store_id(store_id: str) -> None:
+    """Raises: CredentialAdminError unless ``store_id`` is OrderDesk's numeric store id."""
+    if not _STORE_ID.fullmatch(store_id):
+        raise CredentialAdminError("a store id is OrderDesk's numeric store id (digits only)")
+
+
+def check_alias(alias: str) -> None:
+    """Raises: CredentialAdminError unless ``alias`` is empty or a name starting with a letter."""
+    if alias and not _ALIAS.fullmatch(alias):
+        raise CredentialAdminError(
+            "an alias is 1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter"
+        )
