@@ -195,16 +195,20 @@ class Keyring:
         self.save()
         return version
 
+    def check_retirable(self, version: int) -> None:
+        """Raises: KeyringError when ``version`` is current or unknown."""
+        if version not in self._keys:
+            raise KeyringError(f"master key version {version} does not exist (versions: {self.versions})")
+        if version == self.current_version:
+            raise KeyringError(f"master key version {version} is the current one and cannot be retired")
+
     def retire(self, version: int) -> None:
         """Forget ``version`` (rows still using it stop decrypting), saving the file if there is one.
 
         Raises:
             KeyringError: the version is current or unknown.
         """
-        if version not in self._keys:
-            raise KeyringError(f"master key version {version} does not exist (versions: {self.versions})")
-        if version == self.current_version:
-            raise KeyringError(f"master key version {version} is the current one and cannot be retired")
+        self.check_retirable(version)
         del self._keys[version]
         self.save()
 

@@ -11,9 +11,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["APP_DIR_NAME", "data_dir_from", "default_data_dir"]
+__all__ = ["APP_DIR_NAME", "CREDENTIALS_DB_NAME", "credentials_db", "data_dir_from", "default_data_dir"]
 
 APP_DIR_NAME = "orderdesk-mcp"
+CREDENTIALS_DB_NAME = "credentials.sqlite3"
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -33,3 +34,8 @@ def data_dir_from(value: str | None) -> Path:
     if value is not None and value.strip():
         return Path(value.strip()).expanduser()
     return default_data_dir()
+
+
+def credentials_db(data_dir: Path) -> Path:
+    """The encrypted credential database in ``data_dir``."""
+    return data_dir / CREDENTIALS_DB_NAME
