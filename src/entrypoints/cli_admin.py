@@ -33,7 +33,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  #
 
 
 class ConnectionChecker(Protocol):
-    async def check_connection(self, store: StoreRef) -> object: ...
+    async def check_connection(self, store: StoreRef, /) -> object: ...
 
 
 GatewayFactory = Callable[[CredentialStore], AbstractAsyncContextManager[ConnectionChecker]]
