@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
 
+from adapters.keyring import KeyringError
 from domain.commands import GetOrderCommand, ListOrdersCommand
 from domain.errors import OrderDeskError
 from domain.tenancy import DEFAULT_TENANT, choose_store
@@ -19,6 +21,7 @@ from entrypoints.settings import Settings, SettingsError
 __all__ = ["main"]
 
 Handler = Callable[[argparse.Namespace], int]
+_MASTER_KEY = "ORDERDESK_MASTER_KEY"
 
 
 def _load() -> Settings:
@@ -37,7 +40,9 @@ def _setup() -> Settings:
     configure_logging(
         fmt=settings.log_format,
         level=settings.log_level,
-        secrets=[s for s in (settings.api_key, settings.http_token) if s],
+        secrets=[
+            s for s in (settings.api_key, settings.http_token, os.environ.get("ORDERDESK_MASTER_KEY")) if s
+        ],
     )
     return settings
 
@@ -147,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except SettingsError as exc:
+    except (SettingsError, KeyringError) as exc:
         sys.stderr.write(f"orderdesk-mcp: configuration error: {exc}\n")
         return 2
     except OrderDeskError as exc:

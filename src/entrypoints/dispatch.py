@@ -21,7 +21,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from domain.context import CallContext, call_context, new_correlation_id
 from domain.errors import DeadlineExceeded, InvalidRequest, OrderDeskError, ReadOnlyMode
 from domain.order import StoreRef
-from domain.tenancy import DEFAULT_TENANT, choose_store
+from domain.tenancy import choose_store
+from entrypoints.http_auth import tenant_of_request
 from entrypoints.services import AppServices
 
 __all__ = ["tool_call"]
@@ -33,16 +34,6 @@ def _arguments(ctx: Context[AppServices]) -> Mapping[str, Any]:
     params = ctx.request_context.params or {}
     arguments = params.get("arguments") if isinstance(params, Mapping) else None
     return arguments if isinstance(arguments, Mapping) else {}
-
-
-def _tenant(ctx: Context[AppServices], app: AppServices) -> str:
-    request = ctx.request_context.request
-    state = getattr(request, "state", None)
-    tenant = getattr(state, "tenant", None) if state is not None else None
-    if isinstance(tenant, str) and tenant:
-        return tenant
-    # stdio, the in-memory client, or HTTP without authentication configured (loopback only)
-    return DEFAULT_TENANT
 
 
 def _reject_unknown(arguments: Mapping[str, Any], allowed: Collection[str]) -> None:
@@ -69,7 +60,7 @@ async def tool_call(
     app = ctx.request_context.lifespan_context
     timeout = app.settings.call_timeout
     correlation = new_correlation_id()
-    tenant = _tenant(ctx, app)
+    tenant = tenant_of_request(ctx.request_context.request)
     call = CallContext(
         correlation_id=correlation,
         deadline=app.clock.monotonic() + timeout,
