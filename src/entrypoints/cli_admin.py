@@ -41,7 +41,6 @@ GatewayFactory = Callable[[CredentialStore], AbstractAsyncContextManager[Connect
 
 def _http_gateway(credentials: CredentialStore) -> AbstractAsyncContextManager[ConnectionChecker]:
     from adapters.http_gateway import HttpOrderGateway
-
     from entrypoints.settings import DEFAULT_BASE_URL
 
     base_url = os.environ.get("ORDERDESK_BASE_URL", "").strip() or DEFAULT_BASE_URL

@@ -96,8 +96,8 @@ class Container(containers.DeclarativeContainer):
     limiter = providers.Selector(
         cache_kind,
         memory=providers.Singleton(
-            MemoryRateLimiter, burst=settings.provided.rate_burst, per_second=settings.provided.rate_per_second,
-            clock=clock,
+            MemoryRateLimiter, burst=settings.provided.rate_burst,
+            per_second=settings.provided.rate_per_second, clock=clock,
         ),
         redis=providers.Singleton(
             RedisRateLimiter, client=redis_client, burst=settings.provided.rate_burst,
@@ -117,8 +117,8 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     gateway = providers.Singleton(
-        ResilientOrderGateway, inner=upstream, limiter=limiter, clock=clock, policy=providers.Object(RetryPolicy()),
-        jitter=jitter,
+        ResilientOrderGateway, inner=upstream, limiter=limiter, clock=clock,
+        policy=providers.Object(RetryPolicy()), jitter=jitter,
     )  # fmt: skip
 
     cache = providers.Selector(
@@ -139,8 +139,8 @@ class Container(containers.DeclarativeContainer):
         ListOrders, gateway=gateway, cache=cache, ttl=settings.provided.cache_ttl, stats=stats
     )
     update_order = providers.Factory(
-        UpdateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock, policy=providers.Object(ConflictPolicy()),
-        jitter=jitter,
+        UpdateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock,
+        policy=providers.Object(ConflictPolicy()), jitter=jitter,
     )  # fmt: skip
     create_order = providers.Factory(CreateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)
     delete_order = providers.Factory(DeleteOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)

@@ -58,8 +58,11 @@ def _register_reads(mcp: MCPServer[AppServices]) -> None:
     @mcp.tool(
         name="orders.get",
         title="Get an order",
-        description="Return one order exactly as OrderDesk stores it (every field), with its fingerprint. "
-        "An unknown id is an error saying the order was not found in this store." + _DATA_NOTE,
+        description=(
+            "Return one order exactly as OrderDesk stores it (every field), with its fingerprint. An "
+            "unknown id is an error saying the order was not found in this store."
+        )
+        + _DATA_NOTE,
         structured_output=True,
         annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
     )
@@ -74,10 +77,13 @@ def _register_reads(mcp: MCPServer[AppServices]) -> None:
     @mcp.tool(
         name="orders.list",
         title="List orders",
-        description="List one page of orders, newest first by default. `status` is the name of the OrderDesk "
-        "folder the orders sit in (e.g. New, Prepared, Closed, Canceled). limit is 1-100 (default 50), offset "
-        "0 or more; has_more says whether another page exists, and total_count how many orders match. "
-        "Dates are UTC, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'." + _DATA_NOTE,
+        description=(
+            "List one page of orders, newest first by default. `status` is the name of the OrderDesk "
+            "folder the orders sit in (e.g. New, Prepared, Closed, Canceled). limit is 1-100 (default "
+            "50), offset 0 or more; has_more says whether another page exists, and total_count how many "
+            "orders match. Dates are UTC, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'."
+        )
+        + _DATA_NOTE,
         structured_output=True,
         annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
     )
@@ -128,10 +134,13 @@ def _register_writes(mcp: MCPServer[AppServices]) -> None:
     @mcp.tool(
         name="orders.create",
         title="Create an order",
-        description="Create an order. Requires at least one item in order_items and a first and last name or a "
-        "company in shipping or customer; every missing or wrong field is named before anything is sent. "
-        "Pass an idempotency_key to make retries safe: a repeat returns the first result (created: false). "
-        "Without a source_id one is generated, so an interrupted create is reconciled instead of duplicated.",
+        description=(
+            "Create an order. Requires at least one item in order_items and a first and last name or a "
+            "company in shipping or customer; every missing or wrong field is named before anything is "
+            "sent. Pass an idempotency_key to make retries safe: a repeat returns the first result "
+            "(created: false). Without a source_id one is generated, so an interrupted create is "
+            "reconciled instead of duplicated."
+        ),
         structured_output=True,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
@@ -156,14 +165,17 @@ def _register_writes(mcp: MCPServer[AppServices]) -> None:
     @mcp.tool(
         name="orders.update",
         title="Update an order",
-        description="Change fields of an order safely: the full order is fetched, your changes are merged, and "
-        "the whole order is written back (never a partial write). Merge policy: top-level keys you name "
-        "replace the old value; shipping, customer, return_address, checkout_data and order_metadata merge "
-        "key by key; order_items, order_notes and discount_list are replaced whole (send the full list); null "
-        "removes a field; everything you do not name is kept exactly. Keys OrderDesk owns (id, dates, totals, "
-        "email_count, order_shipments) and folder_id cannot be changed. If the order changes underneath, the "
-        "update re-reads and retries; pass expected_fingerprint (from a read) to refuse instead. "
-        "dry_run: true shows the diff and writes nothing.",
+        description=(
+            "Change fields of an order safely: the full order is fetched, your changes are merged, and "
+            "the whole order is written back (never a partial write). Merge policy: top-level keys you "
+            "name replace the old value; shipping, customer, return_address, checkout_data and "
+            "order_metadata merge key by key; order_items, order_notes and discount_list are replaced "
+            "whole (send the full list); null removes a field; everything you do not name is kept "
+            "exactly. Keys OrderDesk owns (id, dates, totals, email_count, order_shipments) and folder_id"
+            " cannot be changed. If the order changes underneath, the update re-reads and retries; pass "
+            "expected_fingerprint (from a read) to refuse instead. dry_run: true shows the diff and "
+            "writes nothing."
+        ),
         structured_output=True,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
@@ -191,8 +203,10 @@ def _register_writes(mcp: MCPServer[AppServices]) -> None:
     @mcp.tool(
         name="orders.delete",
         title="Delete an order",
-        description="Delete an order permanently. Nothing is deleted unless confirm is true (or, where the "
-        "client supports it, the user confirms when asked).",
+        description=(
+            "Delete an order permanently. Nothing is deleted unless confirm is true (or, where the client"
+            " supports it, the user confirms when asked)."
+        ),
         structured_output=True,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
