@@ -22,6 +22,7 @@ class CallContext(msgspec.Struct, frozen=True, kw_only=True):
 
     correlation_id: str
     deadline: float | None = None
+    timeout: float = 0.0
     tenant: str = ""
     tool: str = ""
 

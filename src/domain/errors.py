@@ -132,9 +132,10 @@ class RateLimited(OrderDeskError):
 class UpstreamUnavailable(OrderDeskError):
     """OrderDesk could not be reached or kept failing with server errors."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, maybe_sent: bool = False) -> None:
         self.reason = reason
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
         super().__init__(f"OrderDesk is unavailable right now ({reason}); try again in a minute.")
 
 

@@ -64,6 +64,7 @@ async def tool_call(
     call = CallContext(
         correlation_id=correlation,
         deadline=app.clock.monotonic() + timeout,
+        timeout=timeout,
         tenant=tenant,
         tool=tool,
     )

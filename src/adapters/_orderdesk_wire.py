@@ -1,0 +1,85 @@
+"""OrderDesk's wire format: decoding bodies leniently and the one status-to-error mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from domain.errors import (
+    AuthenticationFailed,
+    ConcurrentModification,
+    OrderNotFound,
+    RateLimited,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from domain.order import StoreRef
+
+__all__ = ["Answer", "check_answer", "decode_body", "normalize_order"]
+
+_decoder = msgspec.json.Decoder()
+
+
+class Answer(msgspec.Struct, frozen=True, kw_only=True):
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any] | None  # None: not a JSON object (HTML error page, truncated JSON)
+
+
+def decode_body(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = _decoder.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def check_answer(answer: Answer, *, store: StoreRef, order_id: str | None) -> dict[str, Any]:
+    """Return the body of a successful answer, or raise the domain error it means.
+
+    Raises:
+        AuthenticationFailed: 401/403. OrderNotFound: 404 on an order. ConcurrentModification: 409.
+        RateLimited: 429. UpstreamUnavailable: 5xx or an unreadable body. UpstreamRejected: 4xx,
+        or HTTP 200 with ``status: "error"``.
+    """
+    status, body = answer.status, answer.body
+    message = body.get("message") if body else None
+    if status in (401, 403):
+        raise AuthenticationFailed(store.store_id)
+    if status == 404 and order_id is not None:
+        raise OrderNotFound(order_id, store.store_id)
+    if status == 409 and order_id is not None:
+        raise ConcurrentModification(order_id)
+    if status == 429:
+        retry = _seconds(answer.headers.get("x-retry-after")) or _seconds(answer.headers.get("retry-after"))
+        raise RateLimited(store.store_id, retry)
+    if status >= 500:
+        raise UpstreamUnavailable(f"HTTP {status}", retry_after=_seconds(answer.headers.get("retry-after")))
+    if body is None:
+        if 200 <= status < 300:
+            raise UpstreamUnavailable("unreadable response")
+        raise UpstreamRejected(f"HTTP {status} with an unreadable body", status=status)
+    if not 200 <= status < 300 or body.get("status") != "success":
+        raise UpstreamRejected(message, status=status)
+    return body
+
+
+def normalize_order(raw: object) -> dict[str, Any]:
+    """The order document with its id as a digit string; anything else is kept as sent.
+
+    Raises:
+        UpstreamUnavailable: when OrderDesk's answer has no order object.
+    """
+    if not isinstance(raw, dict) or "id" not in raw:
+        raise UpstreamUnavailable("the answer had no order in it")
+    doc = dict(raw)
+    doc["id"] = str(doc["id"])
+    return doc

@@ -1,0 +1,159 @@
+"""HttpOrderGateway: OrderDesk's REST API v2 over one aiohttp session per process.
+
+Credentials are fetched (and decrypted) per request from the credential store and set as
+headers; they are never logged. Success needs HTTP 2xx *and* ``"status": "success"``;
+everything else is mapped to the domain error tree by :mod:`adapters._orderdesk_wire`.
+Bodies larger than ``max_response_bytes`` are refused without being read whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from adapters._orderdesk_wire import Answer, check_answer, decode_body, normalize_order
+from adapters.simulated_gateway import query_params
+from domain.context import current_call
+from domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
+from domain.order import Order, StoreRef
+from domain.pagination import OrderPage, OrderQuery
+from ports.credentials import CredentialStore
+from ports.rate_limiter import RateLimiter
+
+__all__ = ["USER_AGENT", "HttpOrderGateway"]
+
+log = logging.getLogger(__name__)
+USER_AGENT = "orderdesk-mcp/0.1 (+https://github.com/orderdesk-mcp/orderdesk-mcp)"
+
+
+class HttpOrderGateway:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: CredentialStore,
+        limiter: RateLimiter | None = None,
+        connect_timeout: float = 15.0,
+        read_timeout: float = 60.0,
+        max_response_bytes: int = 10_000_000,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._credentials = credentials
+        self._limiter = limiter
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
+        self._max_bytes = max_response_bytes
+        self._user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HttpOrderGateway:
+        self._session = aiohttp.ClientSession(timeout=self._timeout, raise_for_status=False)
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _request(
+        self,
+        store: StoreRef,
+        method: str,
+        path: str,
+        *,
+        order_id: str | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        creates: bool = False,
+    ) -> dict[str, Any]:
+        if self._session is None:
+            raise RuntimeError("HttpOrderGateway used outside its 'async with' block")
+        headers = {
+            "ORDERDESK-STORE-ID": store.store_id,
+            "ORDERDESK-API-KEY": await self._credentials.api_key(store),
+            "User-Agent": self._user_agent,
+            "Accept": "application/json",
+        }
+        call = current_call()
+        if call is not None:
+            headers["X-Correlation-ID"] = call.correlation_id
+        try:
+            async with self._session.request(
+                method, f"{self._base}{path}", params=params, json=body, headers=headers
+            ) as response:
+                raw = await self._read_capped(response)
+                answer = Answer(
+                    status=response.status,
+                    headers={k.lower(): v for k, v in response.headers.items()},
+                    body=decode_body(raw),
+                )
+        except aiohttp.ClientConnectorError as exc:
+            raise UpstreamUnavailable("could not connect") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else "connection lost"
+            log.warning("%s %s failed: %s", method, path, type(exc).__name__)
+            if creates:
+                raise OutcomeUnknown("order creation", reason) from exc
+            raise UpstreamUnavailable(reason, maybe_sent=True) from exc
+        if self._limiter is not None:
+            await self._observe(store, answer)
+        return check_answer(answer, store=store, order_id=order_id)
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        declared = response.content_length
+        if declared is not None and declared > self._max_bytes:
+            raise UpstreamRejected(
+                f"response of {declared} bytes is larger than the {self._max_bytes} byte limit"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(65536):
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise UpstreamRejected(f"response larger than the {self._max_bytes} byte limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _observe(self, store: StoreRef, answer: Answer) -> None:
+        assert self._limiter is not None
+        tokens = answer.headers.get("x-tokens-remaining", "")
+        await self._limiter.observe(store, tokens_remaining=int(tokens) if tokens.isdigit() else None)
+
+    async def fetch(self, store: StoreRef, order_id: str) -> Order:
+        body = await self._request(store, "GET", f"/orders/{order_id}", order_id=order_id)
+        return Order.from_document(normalize_order(body.get("order")))
+
+    async def list_page(self, store: StoreRef, query: OrderQuery) -> OrderPage:
+        body = await self._request(store, "GET", "/orders", params=query_params(query))
+        raw_orders = body.get("orders")
+        orders = raw_orders if isinstance(raw_orders, list) else []
+        try:
+            total = int(body.get("total_records", len(orders)))
+        except (TypeError, ValueError):
+            total = len(orders)
+        return OrderPage(
+            orders=tuple(Order.from_document(normalize_order(o)) for o in orders),
+            total_count=max(total, query.offset + len(orders)),
+            limit=query.limit,
+            offset=query.offset,
+        )
+
+    async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
+        body = await self._request(store, "POST", "/orders", body=doc, creates=True)
+        return Order.from_document(normalize_order(body.get("order")))
+
+    async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
+        body = await self._request(store, "PUT", f"/orders/{order_id}", order_id=order_id, body=doc)
+        return Order.from_document(normalize_order(body.get("order")))
+
+    async def delete(self, store: StoreRef, order_id: str) -> None:
+        await self._request(store, "DELETE", f"/orders/{order_id}", order_id=order_id)
+
+    async def check_connection(self, store: StoreRef) -> None:
+        await self._request(store, "GET", "/test")

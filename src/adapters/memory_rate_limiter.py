@@ -1,0 +1,79 @@
+"""MemoryRateLimiter: one process's token bucket per store, shaped like OrderDesk's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+
+import anyio
+
+from domain.errors import RateLimited
+from domain.order import StoreRef
+from ports.clock import Clock
+
+__all__ = ["MemoryRateLimiter"]
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+    cool_until: float = 0.0
+
+
+class MemoryRateLimiter:
+    """Burst ``burst``, refill ``per_second``; resynchronised down from ``X-Tokens-Remaining``
+    and held back by a cool-down after a 429 that every caller in the process respects."""
+
+    def __init__(self, *, burst: int = 20, per_second: float = 3.0, clock: Clock) -> None:
+        self._burst = burst
+        self._rate = per_second
+        self._clock = clock
+        self._buckets: dict[StoreRef, _Bucket] = {}
+        self._lock = anyio.Lock()
+
+    async def __aenter__(self) -> MemoryRateLimiter:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def _bucket(self, store: StoreRef) -> _Bucket:
+        now = self._clock.monotonic()
+        bucket = self._buckets.setdefault(store, _Bucket(float(self._burst), now))
+        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.at) * self._rate)
+        bucket.at = now
+        return bucket
+
+    def _wait_for(self, bucket: _Bucket) -> float:
+        now = self._clock.monotonic()
+        cool = max(0.0, bucket.cool_until - now)
+        refill = 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / self._rate
+        return max(cool, refill)
+
+    async def acquire(self, store: StoreRef, *, max_wait: float | None) -> None:
+        """Take a token. Raises: RateLimited when none comes within ``max_wait`` seconds."""
+        waited = 0.0
+        while True:
+            async with self._lock:
+                bucket = self._bucket(store)
+                wait = self._wait_for(bucket)
+                if wait <= 0:
+                    bucket.tokens -= 1
+                    return
+            if max_wait is not None and waited + wait > max_wait:
+                raise RateLimited(store.store_id, round(wait, 1))
+            await self._clock.sleep(wait)
+            waited += wait
+
+    async def observe(
+        self, store: StoreRef, *, tokens_remaining: int | None = None, retry_after: float | None = None
+    ) -> None:
+        async with self._lock:
+            bucket = self._bucket(store)
+            if tokens_remaining is not None:
+                bucket.tokens = min(bucket.tokens, float(tokens_remaining))
+            if retry_after is not None:
+                bucket.cool_until = max(bucket.cool_until, self._clock.monotonic() + retry_after)

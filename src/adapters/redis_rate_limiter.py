@@ -1,0 +1,129 @@
+"""RedisRateLimiter: one token bucket per store shared by every process through Redis.
+
+A Lua script takes a token atomically on Redis's own clock (``TIME``), so N replicas
+together stay inside one store's OrderDesk limit; the cool-down after a 429 is shared too.
+When Redis fails, the limiter falls back to an in-process bucket and logs a warning: a
+cache outage never fails a call.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+import redis.asyncio
+from redis.exceptions import RedisError
+
+from adapters.memory_rate_limiter import MemoryRateLimiter
+from domain.errors import RateLimited
+from domain.order import StoreRef
+from ports.clock import Clock
+
+__all__ = ["RedisRateLimiter"]
+
+log = logging.getLogger(__name__)
+
+# KEYS: bucket, cooldown. ARGV: burst, per_second. Returns milliseconds to wait (0: token taken).
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2]) / 1000
+local cool = tonumber(redis.call('GET', KEYS[2]) or '0')
+if cool > now then return cool - now end
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + (now - at) * rate)
+local ttl = math.ceil(burst / rate) + 1000
+if tokens >= 1 then
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', now)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  return 0
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], ttl)
+return math.ceil((1 - tokens) / rate)
+"""
+
+# KEYS: bucket, cooldown. ARGV: tokens_remaining (or -1), retry_after_ms (or -1).
+_OBSERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local remaining = tonumber(ARGV[1])
+local retry = tonumber(ARGV[2])
+if remaining >= 0 then
+  local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or remaining)
+  redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(tokens, remaining)), 'at', now)
+end
+if retry >= 0 then
+  local cool = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if now + retry > cool then redis.call('SET', KEYS[2], now + retry, 'PX', retry + 1000) end
+end
+return 0
+"""
+
+
+class RedisRateLimiter:
+    def __init__(
+        self,
+        *,
+        client: redis.asyncio.Redis,
+        burst: int = 20,
+        per_second: float = 3.0,
+        clock: Clock,
+        prefix: str = "orderdesk:",
+    ) -> None:
+        self._client = client
+        self._burst = burst
+        self._rate = per_second
+        self._clock = clock
+        self._prefix = prefix
+        self._fallback = MemoryRateLimiter(burst=burst, per_second=per_second, clock=clock)
+        self._acquire = client.register_script(_ACQUIRE)
+        self._observe = client.register_script(_OBSERVE)
+
+    async def __aenter__(self) -> RedisRateLimiter:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def _keys(self, store: StoreRef) -> list[str]:
+        base = f"{self._prefix}tenant:{store.tenant}:store:{store.store_id}"
+        return [f"{base}:bucket", f"{base}:cooldown"]
+
+    async def acquire(self, store: StoreRef, *, max_wait: float | None) -> None:
+        """Take a shared token. Raises: RateLimited when none comes within ``max_wait``."""
+        waited = 0.0
+        while True:
+            try:
+                wait_ms = int(await self._acquire(keys=self._keys(store), args=[self._burst, self._rate]))
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning(
+                    "shared rate limiter unavailable (%s); using the in-process bucket", type(exc).__name__
+                )
+                await self._fallback.acquire(store, max_wait=None if max_wait is None else max_wait - waited)
+                return
+            if wait_ms <= 0:
+                return
+            wait = wait_ms / 1000
+            if max_wait is not None and waited + wait > max_wait:
+                raise RateLimited(store.store_id, round(wait, 1))
+            await self._clock.sleep(wait)
+            waited += wait
+
+    async def observe(
+        self, store: StoreRef, *, tokens_remaining: int | None = None, retry_after: float | None = None
+    ) -> None:
+        remaining = -1 if tokens_remaining is None else max(0, tokens_remaining)
+        retry_ms = -1 if retry_after is None else int(retry_after * 1000)
+        try:
+            await self._observe(keys=self._keys(store), args=[remaining, retry_ms])
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning(
+                "shared rate limiter unavailable (%s); using the in-process bucket", type(exc).__name__
+            )
+            await self._fallback.observe(store, tokens_remaining=tokens_remaining, retry_after=retry_after)
