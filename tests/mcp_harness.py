@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,7 +38,15 @@ async def mcp_client(container: Container) -> AsyncIterator[Client]:
         yield client
 
 
+_SDK_PREFIX = re.compile(r"^Error executing tool [\w.]+: ")
+
+
 def error_text(result: CallToolResult) -> str:
+    """Our message, as the agent reads it after the SDK's fixed ``Error executing tool X: `` prefix.
+
+    A crash would read only ``Error executing tool X`` (no colon): that fails here.
+    """
     assert result.is_error, f"expected an error result, got {result.structured_content!r}"
-    texts = [getattr(block, "text", "") for block in result.content]
-    return "\n".join(texts)
+    text = "\n".join(getattr(block, "text", "") for block in result.content)
+    assert _SDK_PREFIX.match(text), f"not an anticipated error: {text!r}"
+    return _SDK_PREFIX.sub("", text, count=1)

@@ -121,7 +121,8 @@ async def test_tools_are_listed_with_output_schemas_and_read_only_hints(tmp_path
     assert set(tools) == {"orders.get", "orders.list", "orders.create", "orders.update", "orders.delete"}
     for name in ("orders.get", "orders.list"):
         assert tools[name].output_schema is not None
-        assert tools[name].annotations is not None
-        assert tools[name].annotations.read_only_hint is True
+        annotations = tools[name].annotations
+        assert annotations is not None
+        assert annotations.read_only_hint is True
     assert tools["orders.delete"].annotations is not None
     assert tools["orders.delete"].annotations.destructive_hint is True

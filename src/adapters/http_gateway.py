@@ -103,7 +103,12 @@ class HttpOrderGateway:
             raise UpstreamUnavailable(reason, maybe_sent=True) from exc
         if self._limiter is not None:
             await self._observe(store, answer)
-        return check_answer(answer, store=store, order_id=order_id)
+        try:
+            return check_answer(answer, store=store, order_id=order_id)
+        except UpstreamUnavailable as exc:
+            if creates:  # a 5xx after the POST arrived: it may have been created
+                raise OutcomeUnknown("order creation", exc.reason) from exc
+            raise
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length

@@ -16,6 +16,7 @@ __all__ = [
     "CredentialsMissing",
     "DeadlineExceeded",
     "IdempotencyMismatch",
+    "IdempotencyUnavailable",
     "InvalidRequest",
     "MergeRejected",
     "OrderDeskError",
@@ -98,9 +99,9 @@ class StaleFingerprint(OrderDeskError):
     def __init__(self, order_id: str, changed_fields: Iterable[str]) -> None:
         self.order_id = order_id
         self.changed_fields = tuple(sorted(changed_fields))
-        fields = ", ".join(self.changed_fields) or "no visible fields"
+        fields = f" (changed: {', '.join(self.changed_fields)})" if self.changed_fields else ""
         super().__init__(
-            f"Order {order_id} changed since you read it (changed: {fields}). "
+            f"Order {order_id} changed since you read it{fields}. "
             "Nothing was written; read it again with orders.get and retry with the new fingerprint."
         )
 
@@ -241,3 +242,15 @@ class ConcurrentModification(OrderDeskError):
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id
         super().__init__(f"Order {order_id} was changed by another writer at the same time.")
+
+
+class IdempotencyUnavailable(OrderDeskError):
+    """The idempotency record could not be read or is held by a create still in flight."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(
+            f"Could not safely use idempotency key {key!r} ({reason}); nothing was created. "
+            "Try again shortly."
+        )

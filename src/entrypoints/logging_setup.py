@@ -15,7 +15,24 @@ from collections.abc import Iterable
 
 from domain.context import current_call
 
-__all__ = ["configure_logging"]
+__all__ = ["configure_logging", "install_call_context_records"]
+
+
+def install_call_context_records() -> None:
+    """Give every log record the correlation id and tool of the call in progress."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_orderdesk", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        call = current_call()
+        record.correlation_id = call.correlation_id if call else "-"
+        record.tool = call.tool if call else "-"
+        return record
+
+    factory._orderdesk = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 class _CallContextFilter(logging.Filter):
@@ -24,9 +41,6 @@ class _CallContextFilter(logging.Filter):
         self._secrets = tuple(s for s in secrets if s and len(s) >= 6)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        call = current_call()
-        record.correlation_id = call.correlation_id if call else "-"
-        record.tool = call.tool if call else "-"
         if self._secrets:
             message = record.getMessage()
             redacted = message
@@ -55,6 +69,7 @@ class _JsonFormatter(logging.Formatter):
 
 def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send every log record to stderr in ``fmt`` ("text" or "json") with call context."""
+    install_call_context_records()
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_CallContextFilter(secrets))
     if fmt == "json":

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from starlette.types import ASGIApp
 
 from entrypoints.container import Container, open_services
 from entrypoints.mcp_server import build_server
@@ -83,6 +84,7 @@ async def _serve_http(
     from entrypoints.http_auth import BearerAuthMiddleware
 
     app = server.streamable_http_app(host=host)
+    asgi: ASGIApp
     if settings.credentials == "sqlite":
         asgi = BearerAuthMiddleware(app, credentials=container.credentials())
     elif settings.http_token:

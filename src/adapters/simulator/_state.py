@@ -23,9 +23,6 @@ from ports.clock import Clock
 __all__ = ["DEFAULT_FOLDERS", "RequestRecord", "SimError", "SimulatorState"]
 
 DEFAULT_FOLDERS = {1: "New", 2: "Prepared", 3: "Closed", 4: "Canceled"}
-READ_ONLY_KEYS = (
-    "quantity_total", "weight_total", "product_total", "discount_total", "order_total", "email_count",
-)  # fmt: skip
 _SORTABLE = {"date_added", "date_updated", "id", "source_id", "email", "order_total", "shipping_last_name"}
 MAX_LIMIT = 500
 
@@ -314,7 +311,12 @@ class SimulatorState:
             "discount_total": round(discounts, 2),
             "order_total": round(product + extra - discounts, 2),
             "email_count": str(
-                sum(1 for o in store.orders.values() if email and o.get("email") == email) + 1
+                sum(
+                    1
+                    for o in store.orders.values()
+                    if email and o.get("email") == email and o["id"] != body["id"]
+                )
+                + 1
             ),
         }
         body.setdefault("folder_id", 1)

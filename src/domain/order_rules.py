@@ -1,0 +1,130 @@
+"""What OrderDesk lets a client write, and the enums and shapes it accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "ADDRESS_FIELDS",
+    "ARRAY_FIELDS",
+    "DELIVERY_TYPES",
+    "NESTED_FIELDS",
+    "OWNED_FIELDS",
+    "PAYMENT_STATUSES",
+    "WRITABLE_FIELDS",
+    "check_new_order",
+    "check_values",
+]
+
+PAYMENT_STATUSES = (
+    "Approved",
+    "Authorized",
+    "Captured",
+    "Fully Refunded",
+    "Partially Refunded",
+    "Pending",
+    "Rejected",
+    "Voided",
+)
+DELIVERY_TYPES = ("ship", "noship", "download", "future")
+ADDRESS_FIELDS = frozenset({"shipping", "customer", "return_address"})
+NESTED_FIELDS = ADDRESS_FIELDS | {"checkout_data", "order_metadata"}
+ARRAY_FIELDS = frozenset({"order_items", "order_notes", "discount_list"})
+OWNED_FIELDS = frozenset({
+    "id", "date_added", "date_updated", "quantity_total", "weight_total", "product_total", "discount_total",
+    "order_total", "email_count", "order_shipments", "order_history", "cc_number_masked", "processor_balance",
+    "refund_total", "source_id",
+})  # fmt: skip
+_SCALARS = frozenset({
+    "source_name", "email", "shipping_method", "shipping_total", "handling_total", "tax_total", "cc_number",
+    "cc_exp", "processor_response", "payment_type", "payment_status", "customer_id", "ip_address",
+    "fulfillment_name", "fulfillment_id", "tag_color", "tag_name",
+})  # fmt: skip
+WRITABLE_FIELDS = _SCALARS | NESTED_FIELDS | ARRAY_FIELDS
+_NUMBERS = frozenset({"shipping_total", "handling_total", "tax_total"})
+
+
+def _number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def check_values(doc: Mapping[str, Any]) -> list[str]:
+    """Every wrong value in ``doc``, by path. ``None`` means "remove" on update and is fine."""
+    problems: list[str] = []
+    for key, value in doc.items():
+        if value is None:
+            continue
+        if key in NESTED_FIELDS:
+            if not isinstance(value, Mapping):
+                problems.append(f"{key} must be an object")
+            elif key in ADDRESS_FIELDS:
+                problems += [
+                    f"{key}.{sub} must be a string"
+                    for sub, v in value.items()
+                    if v is not None and not isinstance(v, str)
+                ]
+        elif key in ARRAY_FIELDS:
+            if not isinstance(value, list):
+                problems.append(f"{key} must be a list")
+            elif not all(isinstance(item, Mapping) for item in value):
+                problems.append(f"every entry of {key} must be an object")
+            elif key == "order_items":
+                problems += _check_items(value)
+        elif key in _NUMBERS and not _number(value):
+            problems.append(f"{key} must be a number")
+        elif key == "payment_status" and value not in PAYMENT_STATUSES:
+            problems.append(f"payment_status must be one of {', '.join(PAYMENT_STATUSES)}")
+        elif key in _SCALARS and key not in _NUMBERS and not isinstance(value, str):
+            problems.append(f"{key} must be a string")
+    return problems
+
+
+def _check_items(items: list[Mapping[str, Any]]) -> list[str]:
+    problems = []
+    for n, item in enumerate(items):
+        delivery = item.get("delivery_type")
+        if delivery is not None and delivery not in DELIVERY_TYPES:
+            problems.append(f"order_items[{n}].delivery_type must be one of {', '.join(DELIVERY_TYPES)}")
+        for number in ("price", "quantity", "weight"):
+            if number in item and not _number(item[number]):
+                problems.append(f"order_items[{n}].{number} must be a number")
+    return problems
+
+
+def check_new_order(doc: Mapping[str, Any]) -> list[str]:
+    """Everything missing or wrong in a new order, before anything is sent to OrderDesk."""
+    problems = [
+        f"{key} is set by OrderDesk and cannot be given"
+        for key in sorted(OWNED_FIELDS - {"source_id"})
+        if key in doc
+    ]
+    unknown = sorted(
+        k for k in doc if k not in WRITABLE_FIELDS and k not in OWNED_FIELDS and k != "folder_id"
+    )
+    problems += [f"unknown field {k!r}" for k in unknown]
+    items = doc.get("order_items")
+    if not isinstance(items, list) or not items:
+        problems.append("order_items needs at least one item")
+    named = False
+    for part in ("shipping", "customer"):
+        section = doc.get(part)
+        if isinstance(section, Mapping):
+            named = named or bool(
+                (section.get("first_name") and section.get("last_name")) or section.get("company")
+            )
+    if not named:
+        problems.append("shipping or customer needs a first_name and last_name, or a company")
+    if "source_id" in doc and not isinstance(doc["source_id"], str):
+        problems.append("source_id must be a string")
+    return problems + check_values({k: v for k, v in doc.items() if k in WRITABLE_FIELDS})

@@ -1,0 +1,46 @@
+"""``orderdesk-mcp audit tail|verify``: read and check the hash-chained audit log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from adapters.jsonl_audit_log import tail, verify
+from entrypoints.paths import default_data_dir
+
+__all__ = ["register"]
+
+
+def _path(args: argparse.Namespace) -> Path:
+    return Path(args.path) if args.path else default_data_dir() / "audit.jsonl"
+
+
+def _tail(args: argparse.Namespace) -> int:
+    for record in tail(_path(args), args.n):
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    path = _path(args)
+    report = verify(path)
+    if report.ok:
+        sys.stdout.write(f"audit log {path}: {report.records} records, chain intact\n")
+        return 0
+    sys.stdout.write(f"audit log {path}: TAMPERED at line {report.bad_line}: {report.reason}\n")
+    return 1
+
+
+def register(subparsers: Any) -> None:
+    audit = subparsers.add_parser("audit", help="read and verify the audit log")
+    sub = audit.add_subparsers(dest="audit_command", required=True)
+    tail_cmd = sub.add_parser("tail", help="print the last records as JSON lines")
+    tail_cmd.add_argument("-n", type=int, default=20)
+    tail_cmd.add_argument("--path", help="audit log file (default: the data directory's audit.jsonl)")
+    tail_cmd.set_defaults(handler=_tail)
+    verify_cmd = sub.add_parser("verify", help="check the hash chain; exit 1 if tampered")
+    verify_cmd.add_argument("--path", help="audit log file (default: the data directory's audit.jsonl)")
+    verify_cmd.set_defaults(handler=_verify)
