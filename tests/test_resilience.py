@@ -124,12 +124,15 @@ async def test_memory_bucket_resyncs_from_tokens_remaining_and_cools_down_after_
     await limiter.acquire(other, max_wait=0)
 
 
-async def test_redis_bucket_is_shared_by_every_limiter_on_the_same_redis(redis_url: str, redis_prefix: str) -> None:
+async def test_redis_bucket_is_shared_by_every_limiter_on_the_same_redis(
+    redis_url: str, redis_prefix: str
+) -> None:
     clock = FakeClock()
     clients = [redis.asyncio.Redis.from_url(redis_url) for _ in range(2)]
     try:
         first, second = (
-            RedisRateLimiter(client=c, burst=5, per_second=0.5, clock=clock, prefix=redis_prefix) for c in clients
+            RedisRateLimiter(client=c, burst=5, per_second=0.5, clock=clock, prefix=redis_prefix)
+            for c in clients
         )
         for limiter in (first, second, first, second, first):
             await limiter.acquire(STORE, max_wait=0)
