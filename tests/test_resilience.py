@@ -142,7 +142,9 @@ async def test_redis_bucket_is_shared_by_every_limiter_on_the_same_redis(
         with pytest.raises(RateLimited) as caught:
             await second.acquire(StoreRef(tenant="t1", store_id="7"), max_wait=1.0)
         assert caught.value.retry_after == pytest.approx(30.0, abs=0.5)
-        keys = sorted(k.decode() for k in await clients[0].keys(redis_prefix + "*"))
+        keys = sorted(
+            k.decode() if isinstance(k, bytes) else k for k in await clients[0].keys(redis_prefix + "*")
+        )
         assert keys == [
             f"{redis_prefix}tenant:t1:store:42:bucket",
             f"{redis_prefix}tenant:t1:store:7:cooldown",
