@@ -163,7 +163,8 @@ async def test_create_names_every_problem_before_sending() -> None:
         await world.create()(CreateOrderCommand.parse(STORE, {"order_total": 3, "emial": "x"}))
     assert str(caught.value) == (
         "Invalid request: order_total is set by OrderDesk and cannot be given; unknown field 'emial'; "
-        "order_items needs at least one item; shipping or customer needs a first_name and last_name, or a company."
+        "order_items needs at least one item; "
+        "shipping or customer needs a first_name and last_name, or a company."
     )
     assert world.state.requests == []
     assert len(world.state.orders(STORE_ID)) == 5
