@@ -1,0 +1,1 @@
+"""``make bench``: what agents feel, measured against the simulator on loopback."""
