@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -16,7 +17,7 @@ from domain.errors import (
 )
 from domain.order import StoreRef
 
-__all__ = ["Answer", "check_answer", "decode_body", "normalize_order"]
+__all__ = ["Answer", "check_answer", "decode_body", "normalize_order", "retry_after_of"]
 
 _decoder = msgspec.json.Decoder()
 
@@ -36,10 +37,18 @@ def decode_body(raw: bytes) -> dict[str, Any] | None:
 
 
 def _seconds(value: str | None) -> float | None:
+    """Seconds from a header; None when absent or not a finite number (``inf`` would never end)."""
     try:
-        return max(0.0, float(value)) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
+
+
+def retry_after_of(headers: dict[str, str]) -> float | None:
+    """OrderDesk's ``X-Retry-After`` in seconds, else the standard ``Retry-After`` (lower-cased keys)."""
+    own = _seconds(headers.get("x-retry-after"))
+    return own if own is not None else _seconds(headers.get("retry-after"))
 
 
 def check_answer(answer: Answer, *, store: StoreRef, order_id: str | None) -> dict[str, Any]:
@@ -59,10 +68,9 @@ def check_answer(answer: Answer, *, store: StoreRef, order_id: str | None) -> di
     if status == 409 and order_id is not None:
         raise ConcurrentModification(order_id)
     if status == 429:
-        retry = _seconds(answer.headers.get("x-retry-after")) or _seconds(answer.headers.get("retry-after"))
-        raise RateLimited(store.store_id, retry)
+        raise RateLimited(store.store_id, retry_after_of(answer.headers))
     if status >= 500:
-        raise UpstreamUnavailable(f"HTTP {status}", retry_after=_seconds(answer.headers.get("retry-after")))
+        raise UpstreamUnavailable(f"HTTP {status}", retry_after=retry_after_of(answer.headers))
     if body is None:
         if 200 <= status < 300:
             raise UpstreamUnavailable("unreadable response")

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters._orderdesk_wire import Answer, check_answer, decode_body, normalize_order
+from adapters._orderdesk_wire import Answer, check_answer, decode_body, normalize_order, retry_after_of
 from adapters.simulated_gateway import query_params
 from domain.context import current_call
 from domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
@@ -128,7 +128,10 @@ class HttpOrderGateway:
     async def _observe(self, store: StoreRef, answer: Answer) -> None:
         assert self._limiter is not None
         tokens = answer.headers.get("x-tokens-remaining", "")
-        await self._limiter.observe(store, tokens_remaining=int(tokens) if tokens.isdigit() else None)
+        retry_after = retry_after_of(answer.headers) if answer.status == 429 else None
+        await self._limiter.observe(
+            store, tokens_remaining=int(tokens) if tokens.isdigit() else None, retry_after=retry_after
+        )
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
         body = await self._request(store, "GET", f"/orders/{order_id}", order_id=order_id)

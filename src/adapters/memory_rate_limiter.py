@@ -13,6 +13,10 @@ from ports.clock import Clock
 
 __all__ = ["MemoryRateLimiter"]
 
+# Refill is computed from float clock differences, so a full token can come out as 0.9999999999991;
+# without this slack the wait for the missing 1e-12 token rounds to no time at all and never ends.
+_EPSILON = 1e-9
+
 
 @dataclass
 class _Bucket:
@@ -50,7 +54,7 @@ class MemoryRateLimiter:
     def _wait_for(self, bucket: _Bucket) -> float:
         now = self._clock.monotonic()
         cool = max(0.0, bucket.cool_until - now)
-        refill = 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / self._rate
+        refill = 0.0 if bucket.tokens >= 1 - _EPSILON else (1 - bucket.tokens) / self._rate
         return max(cool, refill)
 
     async def acquire(self, store: StoreRef, *, max_wait: float | None) -> None:

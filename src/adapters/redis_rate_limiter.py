@@ -46,15 +46,22 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return math.ceil((1 - tokens) / rate)
 """
 
-# KEYS: bucket, cooldown. ARGV: tokens_remaining (or -1), retry_after_ms (or -1).
+# KEYS: bucket, cooldown. ARGV: tokens_remaining (or -1), retry_after_ms (or -1), burst, per_second.
+# The bucket is refilled up to now before the resync, so a late observe never loses refill.
 _OBSERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local remaining = tonumber(ARGV[1])
 local retry = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local rate = tonumber(ARGV[4]) / 1000
 if remaining >= 0 then
-  local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or remaining)
+  local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+  local tokens = tonumber(b[1]) or burst
+  local at = tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + (now - at) * rate)
   redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(tokens, remaining)), 'at', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)
 end
 if retry >= 0 then
   local cool = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -82,6 +89,7 @@ class RedisRateLimiter:
         self._fallback = MemoryRateLimiter(burst=burst, per_second=per_second, clock=clock)
         self._acquire = client.register_script(_ACQUIRE)
         self._observe = client.register_script(_OBSERVE)
+        self._falling_back = False
 
     async def __aenter__(self) -> RedisRateLimiter:
         return self
@@ -90,6 +98,19 @@ class RedisRateLimiter:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         return None
+
+    def _degraded(self, exc: BaseException) -> None:
+        # One warning per outage, not one per call: a dead Redis must not flood the log.
+        if not self._falling_back:
+            log.warning(
+                "shared rate limiter unavailable (%s); using the in-process bucket", type(exc).__name__
+            )
+        self._falling_back = True
+
+    def _healthy(self) -> None:
+        if self._falling_back:
+            log.warning("shared rate limiter reachable again; back on the shared bucket")
+        self._falling_back = False
 
     def _keys(self, store: StoreRef) -> list[str]:
         base = f"{self._prefix}tenant:{store.tenant}:store:{store.store_id}"
@@ -102,11 +123,10 @@ class RedisRateLimiter:
             try:
                 wait_ms = int(await self._acquire(keys=self._keys(store), args=[self._burst, self._rate]))
             except (RedisError, OSError, TimeoutError) as exc:
-                log.warning(
-                    "shared rate limiter unavailable (%s); using the in-process bucket", type(exc).__name__
-                )
+                self._degraded(exc)
                 await self._fallback.acquire(store, max_wait=None if max_wait is None else max_wait - waited)
                 return
+            self._healthy()
             if wait_ms <= 0:
                 return
             wait = wait_ms / 1000
@@ -121,9 +141,8 @@ class RedisRateLimiter:
         remaining = -1 if tokens_remaining is None else max(0, tokens_remaining)
         retry_ms = -1 if retry_after is None else int(retry_after * 1000)
         try:
-            await self._observe(keys=self._keys(store), args=[remaining, retry_ms])
+            await self._observe(keys=self._keys(store), args=[remaining, retry_ms, self._burst, self._rate])
+            self._healthy()
         except (RedisError, OSError, TimeoutError) as exc:
-            log.warning(
-                "shared rate limiter unavailable (%s); using the in-process bucket", type(exc).__name__
-            )
+            self._degraded(exc)
             await self._fallback.observe(store, tokens_remaining=tokens_remaining, retry_after=retry_after)
