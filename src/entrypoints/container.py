@@ -101,7 +101,7 @@ class Container(containers.DeclarativeContainer):
         ),
         redis=providers.Singleton(
             RedisRateLimiter, client=redis_client, burst=settings.provided.rate_burst,
-            per_second=settings.provided.rate_per_second, clock=clock,
+            per_second=settings.provided.rate_per_second, clock=clock, prefix=settings.provided.cache_prefix,
         ),
     )  # fmt: skip
 
@@ -127,7 +127,9 @@ class Container(containers.DeclarativeContainer):
             MemoryOrderCache, clock=clock, max_entries=settings.provided.cache_max_entries,
             max_bytes=settings.provided.cache_max_bytes,
         ),
-        redis=providers.Singleton(RedisOrderCache, client=redis_client),
+        redis=providers.Singleton(
+            RedisOrderCache, client=redis_client, prefix=settings.provided.cache_prefix
+        ),
     )  # fmt: skip
     audit = providers.Singleton(lambda s: JsonlAuditLog(_data_dir(s) / "audit.jsonl"), settings)
 

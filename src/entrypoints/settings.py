@@ -33,6 +33,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     gateway: Literal["simulator", "http"] = "simulator"
     credentials: Literal["env", "sqlite", "simulator"] = "simulator"
     cache_url: str | None = None
+    cache_prefix: str = "orderdesk:"
     cache_ttl: float = 15.0
     cache_max_entries: int = 10_000
     cache_max_bytes: int = 64 * 1024 * 1024
@@ -59,6 +60,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_GATEWAY": "gateway",
     "ORDERDESK_CREDENTIALS": "credentials",
     "ORDERDESK_CACHE_URL": "cache_url",
+    "ORDERDESK_CACHE_PREFIX": "cache_prefix",
     "ORDERDESK_CACHE_TTL": "cache_ttl",
     "ORDERDESK_CACHE_MAX_ENTRIES": "cache_max_entries",
     "ORDERDESK_CACHE_MAX_BYTES": "cache_max_bytes",

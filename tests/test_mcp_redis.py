@@ -1,0 +1,47 @@
+"""The whole server with ``ORDERDESK_CACHE_URL`` set: cache, idempotency and buckets in Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis.asyncio
+
+from adapters.simulator import default_state
+from entrypoints.settings import SIMULATOR_API_KEY
+from tests.mcp_harness import STORE, make_container, mcp_client
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_reads_are_cached_in_redis_under_tenant_scoped_keys_and_writes_invalidate(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    container = make_container(tmp_path, state=state, cache_url=redis_url, cache_prefix=redis_prefix)
+    try:
+        async with mcp_client(container) as mcp:
+            first = await mcp.call_tool("orders.get", {"order_id": "500001"})
+            state.orders(STORE)["500001"]["email"] = "changed-behind-our-back@example.com"
+            cached = await mcp.call_tool("orders.get", {"order_id": "500001"})
+            await mcp.call_tool(
+                "orders.create",
+                {
+                    "order": {"customer": {"company": "ACME"}, "order_items": [{"name": "Anvil"}]},
+                    "idempotency_key": "k1",
+                },
+            )
+            keys = sorted(str(k).removeprefix(redis_prefix) for k in await client.keys(redis_prefix + "*"))
+            await mcp.call_tool("orders.update", {"order_id": "500001", "changes": {"tag_name": "vip"}})
+            after = await mcp.call_tool("orders.get", {"order_id": "500001"})
+    finally:
+        await client.aclose()
+    assert f"tenant:default:store:{STORE}:orders:500001" in keys
+    assert any(k.startswith(f"tenant:default:store:{STORE}:idempotency:") for k in keys)
+    assert all(k.startswith("tenant:default:store:") for k in keys)
+    assert after.structured_content is not None
+    assert after.structured_content["order"]["tag_name"] == "vip"
+    assert first.structured_content is not None
+    assert cached.structured_content == first.structured_content  # served from Redis
+    assert after.structured_content["order"]["email"] == "changed-behind-our-back@example.com"  # re-read
