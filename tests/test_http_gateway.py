@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import msgspec
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from adapters.http_gateway import HttpOrderGateway
+from adapters.http_gateway import USER_AGENT, HttpOrderGateway
 from adapters.memory_rate_limiter import MemoryRateLimiter
 from adapters.simulator import SimulatorState
 from domain.context import CallContext, call_context
@@ -20,6 +24,7 @@ from domain.errors import (
 from domain.order import StoreRef
 from domain.retry import RetryPolicy
 from domain.use_cases.resilient_gateway import ResilientOrderGateway
+from tests.fake_credentials import FakeCredentialStore
 from tests.fakes import FakeClock
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator
 
@@ -177,17 +182,89 @@ async def test_injected_5xx_cost_at_most_one_extra_request_per_failure(
 
 
 async def test_using_the_gateway_outside_its_block_is_a_programming_error() -> None:
-    gateway = HttpOrderGateway(base_url="http://127.0.0.1:9", credentials=_NoCreds())
+    gateway = HttpOrderGateway(base_url="http://127.0.0.1:9", credentials=FakeCredentialStore())
     with pytest.raises(RuntimeError):
         await gateway.fetch(STORE, "1")
 
 
-class _NoCreds:
-    async def stores(self, tenant: str) -> tuple[()]:
-        return ()
+class _Seen:
+    """What a tiny stand-in OrderDesk saw, and what it answers."""
 
-    async def api_key(self, store: StoreRef) -> str:
-        return "k"
+    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = status
+        self.headers = headers or {}
 
-    async def authenticate(self, token: str) -> str | None:
-        return None
+    def app(self) -> web.Application:
+        async def handle(request: web.Request) -> web.Response:
+            self.requests.append((request.method, dict(request.headers), await request.read()))
+            body = {"status": "success", "order": {"id": 500001, "folder_id": "2", "x": []}}
+            if self.status != 200:
+                body = {"status": "error", "message": "nope"}
+            return web.json_response(body, status=self.status, headers=self.headers)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        return app
+
+
+@asynccontextmanager
+async def _stand_in(seen: _Seen, limiter: MemoryRateLimiter | None = None) -> AsyncIterator[HttpOrderGateway]:
+    server = TestServer(seen.app(), host="127.0.0.1")
+    await server.start_server()
+    credentials = FakeCredentialStore()
+    credentials.add_store("default", STORE_ID, "secret-key-0001")
+    try:
+        async with HttpOrderGateway(
+            base_url=str(server.make_url("")), credentials=credentials, limiter=limiter
+        ) as gateway:
+            yield gateway
+    finally:
+        await server.close()
+
+
+async def test_every_request_carries_the_store_headers_and_a_body_only_on_writes() -> None:
+    seen = _Seen()
+    async with _stand_in(seen) as gateway:
+        order = await gateway.fetch(STORE, "500001")
+        await gateway.create(STORE, {"email": "a@example.com"})
+    (_, get_headers, get_body), (_, post_headers, post_body) = seen.requests
+    assert get_headers["ORDERDESK-STORE-ID"] == STORE_ID
+    assert get_headers["ORDERDESK-API-KEY"] == "secret-key-0001"
+    assert get_headers["User-Agent"] == USER_AGENT
+    assert "Content-Type" not in get_headers
+    assert get_body == b""
+    assert post_headers["Content-Type"] == "application/json"
+    assert msgspec.json.decode(post_body) == {"email": "a@example.com"}
+    assert order.doc == {"id": "500001", "folder_id": "2", "x": []}  # only the id is normalised
+    assert order.view.folder_id == 2
+
+
+async def test_a_429_cools_our_bucket_down_for_orderdesks_retry_after() -> None:
+    clock = FakeClock()
+    limiter = MemoryRateLimiter(burst=20, per_second=3.0, clock=clock)
+    seen = _Seen(status=429, headers={"X-Retry-After": "6", "X-Tokens-Remaining": "0"})
+    async with _stand_in(seen, limiter) as gateway:
+        with pytest.raises(RateLimited) as caught:
+            await gateway.fetch(STORE, "500001")
+    assert str(caught.value) == f"OrderDesk's rate limit for store {STORE_ID} was reached; retry in 6.0 s."
+    with pytest.raises(RateLimited) as held:
+        await limiter.acquire(STORE, max_wait=1.0)
+    assert held.value.retry_after == 6.0
+
+
+async def test_a_5xx_on_create_is_outcome_unknown_and_a_refused_connection_is_not() -> None:
+    seen = _Seen(status=503)
+    async with _stand_in(seen) as gateway:
+        with pytest.raises(OutcomeUnknown) as caught:
+            await gateway.create(STORE, {"email": "a@example.com"})
+    assert caught.value.reason == "HTTP 503"
+    credentials = FakeCredentialStore()
+    credentials.add_store("default", STORE_ID, "k")
+    async with HttpOrderGateway(base_url="http://127.0.0.1:9", credentials=credentials) as closed:
+        with pytest.raises(UpstreamUnavailable) as refused:
+            await closed.create(STORE, {"email": "a@example.com"})
+    assert (
+        str(refused.value) == "OrderDesk is unavailable right now (could not connect); try again in a minute."
+    )
+    assert refused.value.maybe_sent is False
