@@ -1,29 +1,33 @@
 """SimulatedOrderGateway: the OrderGateway port served in-process by the simulator (no HTTP).
 
-It goes through the same business rules as the HTTP simulator and honours the fault
-switches that make sense without a wire: concurrent writers, 409s, failures and 429s.
+It runs the simulator's business rules directly and turns every error answer into a domain
+error through the same status mapping as the HTTP client (``check_answer``), so use-case tests
+behave alike on both. Fault switches that make sense without a wire are honoured:
+``change_after_read``, ``conflict_next_put``, ``fail_next``, ``rate_limit_next``,
+``error_body_next`` and ``drop_next``. ``slow_next`` and ``huge_body_next`` are HTTP-only and
+stay queued. The real token bucket is not applied in-process (``state.requests`` stays empty).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import math
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
+from adapters._orderdesk_wire import Answer, check_answer, decode_body
 from adapters.simulator import SimError, SimulatorState
-from domain.errors import (
-    AuthenticationFailed,
-    ConcurrentModification,
-    OrderDeskError,
-    OrderNotFound,
-    RateLimited,
-    UpstreamRejected,
-    UpstreamUnavailable,
-)
+from adapters.simulator._faults import HttpFault
+from domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
 from domain.order import Order, StoreRef
 from domain.pagination import OrderPage, OrderQuery
 
 __all__ = ["SimulatedOrderGateway", "query_params"]
+
+_T = TypeVar("_T")
+_IN_PROCESS = ("fail", "rate_limit", "error_body", "drop")
+_SERVER_ERROR = b'{"status":"error","message":"Server error"}'
 
 
 def query_params(query: OrderQuery) -> dict[str, str]:
@@ -41,7 +45,19 @@ def query_params(query: OrderQuery) -> dict[str, str]:
     return params
 
 
+def _fault_answer(fault: HttpFault) -> Answer:
+    if fault.kind == "rate_limit":
+        retry = str(max(1, math.ceil(fault.seconds)))
+        return Answer(status=429, headers={"x-retry-after": retry}, body={"status": "error"})
+    if fault.kind == "error_body":
+        return Answer(status=200, headers={}, body={"status": "error", "message": fault.message})
+    headers = {k.lower(): v for k, v in fault.headers.items()}
+    return Answer(status=fault.status, headers=headers, body=decode_body(fault.body or _SERVER_ERROR))
+
+
 class SimulatedOrderGateway:
+    """OrderGateway on a :class:`SimulatorState` in this process; an async context manager (no-op)."""
+
     def __init__(self, state: SimulatorState) -> None:
         self._state = state
 
@@ -53,64 +69,79 @@ class SimulatedOrderGateway:
     ) -> None:
         return None
 
-    def _faults(self, path: str) -> None:
-        fault = self._state.faults.take_http(path)
-        if fault is None:
-            return
-        if fault.kind == "rate_limit":
-            raise RateLimited("", fault.seconds)
-        if fault.kind in {"fail", "drop", "huge"}:
-            raise UpstreamUnavailable(f"HTTP {fault.status}" if fault.kind == "fail" else "connection lost")
-        if fault.kind == "error_body":
-            raise UpstreamRejected(fault.message)
+    def _call(
+        self,
+        store: StoreRef,
+        path: str,
+        operation: Callable[[], _T],
+        *,
+        order_id: str | None = None,
+        creates: bool = False,
+    ) -> _T:
+        """Run ``operation`` as OrderDesk would answer it, raising the domain error of any failure."""
+        try:
+            return self._answer(store, path, operation, order_id=order_id)
+        except UpstreamUnavailable as exc:
+            if creates:  # as over HTTP: a create that may have landed is never reported as failed
+                raise OutcomeUnknown("order creation", exc.reason) from exc
+            raise
 
-    def _map(self, exc: SimError, store: StoreRef, order_id: str | None) -> OrderDeskError:
-        if exc.status == 404 and order_id is not None:
-            return OrderNotFound(order_id, store.store_id)
-        if exc.status == 401:
-            return AuthenticationFailed(store.store_id)
-        if exc.status == 409 and order_id is not None:
-            return ConcurrentModification(order_id)
-        return UpstreamRejected(exc.message, status=exc.status)
+    def _answer(self, store: StoreRef, path: str, operation: Callable[[], _T], *, order_id: str | None) -> _T:
+        fault = self._state.faults.take_http(path, kinds=_IN_PROCESS)
+        if fault is not None and fault.kind == "drop":
+            if fault.after_processing:
+                with contextlib.suppress(SimError):  # the answer is lost either way
+                    operation()
+            raise UpstreamUnavailable("connection lost", maybe_sent=True)
+        if fault is not None:
+            check_answer(_fault_answer(fault), store=store, order_id=order_id)
+        try:
+            return operation()
+        except SimError as exc:
+            body = {"status": "error", "message": exc.message}
+            check_answer(Answer(status=exc.status, headers={}, body=body), store=store, order_id=order_id)
+            raise AssertionError("check_answer accepted an error answer") from exc  # pragma: no cover
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
-        self._faults(f"/orders/{order_id}")
-        try:
-            return Order.from_document(self._state.get_order(store.store_id, order_id))
-        except SimError as exc:
-            raise self._map(exc, store, order_id) from exc
+        """Return the full order. Raises: OrderNotFound (and the port's common errors)."""
+        doc = self._call(
+            store, f"/orders/{order_id}", lambda: self._state.get_order(store.store_id, order_id),
+            order_id=order_id,
+        )  # fmt: skip
+        return Order.from_document(doc)
 
     async def list_page(self, store: StoreRef, query: OrderQuery) -> OrderPage:
-        self._faults("/orders")
-        try:
-            total, docs, limit, offset = self._state.list_orders(store.store_id, query_params(query))
-        except SimError as exc:
-            raise self._map(exc, store, None) from exc
-        return OrderPage(
-            orders=tuple(Order.from_document(d) for d in docs), total_count=total, limit=limit, offset=offset
+        """One page of orders; past the end an empty page. Raises: UpstreamRejected for bad filters."""
+        params = query_params(query)
+        total, docs, limit, offset = self._call(
+            store, "/orders", lambda: self._state.list_orders(store.store_id, params)
         )
+        orders = tuple(Order.from_document(d) for d in docs)
+        return OrderPage(orders=orders, total_count=total, limit=limit, offset=offset)
 
     async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
-        self._faults("/orders")
-        try:
-            return Order.from_document(self._state.create_order(store.store_id, doc))
-        except SimError as exc:
-            raise self._map(exc, store, None) from exc
+        """Create and return the order. Raises: UpstreamRejected (validation, duplicate); OutcomeUnknown."""
+        created = self._call(
+            store, "/orders", lambda: self._state.create_order(store.store_id, doc), creates=True
+        )
+        return Order.from_document(created)
 
     async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
-        self._faults(f"/orders/{order_id}")
-        try:
-            return Order.from_document(self._state.replace_order(store.store_id, order_id, doc))
-        except SimError as exc:
-            raise self._map(exc, store, order_id) from exc
+        """Full replacement. Raises: OrderNotFound; ConcurrentModification on a 409; UpstreamRejected."""
+        saved = self._call(
+            store, f"/orders/{order_id}", lambda: self._state.replace_order(store.store_id, order_id, doc),
+            order_id=order_id,
+        )  # fmt: skip
+        return Order.from_document(saved)
 
     async def delete(self, store: StoreRef, order_id: str) -> None:
-        self._faults(f"/orders/{order_id}")
-        try:
-            self._state.delete_order(store.store_id, order_id)
-        except SimError as exc:
-            raise self._map(exc, store, order_id) from exc
+        """Delete the order. Raises: OrderNotFound."""
+        self._call(
+            store, f"/orders/{order_id}", lambda: self._state.delete_order(store.store_id, order_id),
+            order_id=order_id,
+        )  # fmt: skip
 
     async def check_connection(self, store: StoreRef) -> None:
+        """Return when the simulator has the store. Raises: AuthenticationFailed."""
         if store.store_id not in self._state.stores:
             raise AuthenticationFailed(store.store_id)

@@ -1,11 +1,23 @@
-"""The OrderDesk simulator: test double for the HTTP client and built-in default for staging."""
+"""The OrderDesk simulator: an in-memory fake of OrderDesk's REST API v2 (orders).
+
+It is the test double for the HTTP client (served on loopback), the built-in backend when no
+credentials are configured (in process, through ``SimulatedOrderGateway``), and the upstream
+of the benchmark and the abuse suite (through its fault switches).
+"""
+
+from __future__ import annotations
 
 from adapters.simulator._app import create_app
 from adapters.simulator._faults import Faults
-from adapters.simulator._state import DEFAULT_FOLDERS, RequestRecord, SimError, SimulatorState
+from adapters.simulator._listing import MAX_LIMIT
+from adapters.simulator._rules import SimError
+from adapters.simulator._state import DEFAULT_FOLDERS, FIRST_ORDER_ID, RequestRecord, SimulatorState
+from ports.clock import Clock
 
 __all__ = [
     "DEFAULT_FOLDERS",
+    "FIRST_ORDER_ID",
+    "MAX_LIMIT",
     "Faults",
     "RequestRecord",
     "SimError",
@@ -16,10 +28,10 @@ __all__ = [
 
 
 def default_state(
-    *, store_id: str = "100001", api_key: str = "sim-key", sample_count: int = 25
+    *, store_id: str = "100001", api_key: str = "sim-key", sample_count: int = 25, clock: Clock | None = None
 ) -> SimulatorState:
-    """A simulator with one store seeded with ``sample_count`` deterministic sample orders."""
-    state = SimulatorState()
+    """A simulator with one store holding ``sample_count`` deterministic sample orders."""
+    state = SimulatorState(clock=clock)
     state.add_store(store_id, api_key)
     state.seed_samples(store_id, sample_count)
     return state

@@ -1,11 +1,16 @@
 """The simulator's aiohttp application: OrderDesk's REST API v2 for orders, faithfully shaped.
 
-Auth headers are checked on every request, envelopes follow the docs, every response
-carries ``X-Tokens-Remaining``, and fault switches are applied before the handlers run.
+One middleware does what OrderDesk does before any handler: it records the request, adds the
+injected latency, checks ``ORDERDESK-STORE-ID``/``ORDERDESK-API-KEY`` (401 otherwise, never
+echoing the key), takes a token from the store's bucket (429 with ``X-Retry-After`` when
+empty) and applies a queued fault. Every answer from a known store carries
+``X-Tokens-Remaining``; every error is ``{"status":"error","message":...}``. Routes are served
+both at the root and under ``/api/v2``. Nothing is printed.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,13 +20,16 @@ import msgspec
 from aiohttp import web
 
 from adapters.simulator._faults import HttpFault
-from adapters.simulator._state import RequestRecord, SimError, SimulatorState
+from adapters.simulator._rules import SimError
+from adapters.simulator._state import RequestRecord, SimulatorState
 
 __all__ = ["create_app"]
 
 _STATE: web.AppKey[SimulatorState] = web.AppKey("state", SimulatorState)
 _encoder = msgspec.json.Encoder()
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_decoder = msgspec.json.Decoder()
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_FIXED_TIME = "0.0010 seconds"
 
 
 def _json(body: dict[str, Any], *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -35,39 +43,33 @@ def _took(started: float) -> str:
 
 
 def _error(status: int, message: str, started: float, headers: dict[str, str] | None = None) -> web.Response:
-    return _json(
-        {"status": "error", "message": message, "execution_time": _took(started)},
-        status=status,
-        headers=headers,
-    )
+    body = {"status": "error", "message": message, "execution_time": _took(started)}
+    return _json(body, status=status, headers=headers)
+
+
+def _retry_after(seconds: float) -> dict[str, str]:
+    return {"X-Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 async def _apply_fault(
-    fault: HttpFault, request: web.Request, handler: Handler, started: float
+    fault: HttpFault, request: web.Request, handler: _Handler, started: float
 ) -> web.StreamResponse:
     if fault.kind == "slow":
         await anyio.sleep(fault.seconds)
         return await handler(request)
     if fault.kind == "fail":
-        body = (
-            fault.body
-            if fault.body is not None
-            else _encoder.encode({"status": "error", "message": "Server error"})
-        )
+        default = _encoder.encode({"status": "error", "message": "Server error"})
+        body = fault.body if fault.body is not None else default
         return web.Response(
             body=body, status=fault.status, content_type=fault.content_type, headers=fault.headers
         )
     if fault.kind == "rate_limit":
-        return _error(
-            429, "Rate limit exceeded", started, {"X-Retry-After": str(max(1, round(fault.seconds)))}
-        )
+        return _error(429, "Rate limit exceeded", started, _retry_after(fault.seconds))
     if fault.kind == "error_body":
         return _error(200, fault.message, started)
     if fault.kind == "huge":
-        padding = "x" * max(0, fault.size)
-        return web.Response(
-            body=_encoder.encode({"status": "success", "padding": padding}), content_type="application/json"
-        )
+        padded = {"status": "success", "padding": "x" * max(0, fault.size)}
+        return web.Response(body=_encoder.encode(padded), content_type="application/json")
     # drop: close the connection without an answer (after applying the request if asked)
     if fault.after_processing:
         await handler(request)
@@ -77,7 +79,7 @@ async def _apply_fault(
 
 
 @web.middleware
-async def _front(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _front(request: web.Request, handler: _Handler) -> web.StreamResponse:
     state = request.app[_STATE]
     started = time.perf_counter()
     store_id = request.headers.get("ORDERDESK-STORE-ID", "")
@@ -89,7 +91,7 @@ async def _front(request: web.Request, handler: Handler) -> web.StreamResponse:
         correlation_id=request.headers.get("X-Correlation-ID", ""),
     )
     state.requests.append(record)
-    if state.faults.latency:
+    if state.faults.latency > 0:
         await anyio.sleep(state.faults.latency)
     if not state.authenticate(store_id, request.headers.get("ORDERDESK-API-KEY", "")):
         record.status = 401
@@ -98,34 +100,26 @@ async def _front(request: web.Request, handler: Handler) -> web.StreamResponse:
     tokens = {"X-Tokens-Remaining": str(remaining)}
     if not allowed:
         record.status = 429
-        return _error(
-            429, "Rate limit exceeded", started, tokens | {"X-Retry-After": str(max(1, int(wait + 0.999)))}
-        )
+        return _error(429, "Rate limit exceeded", started, tokens | _retry_after(wait))
     fault = state.faults.take_http(request.path)
     try:
         response = await (_apply_fault(fault, request, handler, started) if fault else handler(request))
     except SimError as exc:
         response = _error(exc.status, exc.message, started)
+    except web.HTTPException as exc:  # unknown route, wrong method, body over the size limit
+        response = _error(exc.status, exc.reason, started)
     record.status = response.status
     response.headers.update(tokens)
     return response
 
 
-async def _test(request: web.Request) -> web.StreamResponse:
-    now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(request.app[_STATE].clock.time()))
-    return _json({"status": "success", "message": "Connection Successful", "current_date_time": now,
-                  "execution_time": "0.0010 seconds"})  # fmt: skip
-
-
-async def _store(request: web.Request) -> web.StreamResponse:
-    state = request.app[_STATE]
-    info = state.store_info(request.headers["ORDERDESK-STORE-ID"])
-    return _json({"status": "success", "execution_time": "0.0010 seconds", "store": info})
+def _store_id(request: web.Request) -> str:
+    return request.headers["ORDERDESK-STORE-ID"]
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
-        body = msgspec.json.decode(await request.read())
+        body = _decoder.decode(await request.read())
     except msgspec.DecodeError:
         raise SimError(400, "Request body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -133,18 +127,26 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def _test(request: web.Request) -> web.StreamResponse:
+    now = request.app[_STATE].now_text()
+    return _json({"status": "success", "message": "Connection Successful", "current_date_time": now,
+                  "execution_time": _FIXED_TIME})  # fmt: skip
+
+
+async def _store(request: web.Request) -> web.StreamResponse:
+    info = request.app[_STATE].store_info(_store_id(request))
+    return _json({"status": "success", "execution_time": _FIXED_TIME, "store": info})
+
+
 async def _get_order(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
-    order = request.app[_STATE].get_order(
-        request.headers["ORDERDESK-STORE-ID"], request.match_info["order_id"]
-    )
+    order = request.app[_STATE].get_order(_store_id(request), request.match_info["order_id"])
     return _json({"status": "success", "message": f"Execution took {_took(started)}", "order": order})
 
 
 async def _list_orders(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
-    state = request.app[_STATE]
-    total, orders, limit, offset = state.list_orders(request.headers["ORDERDESK-STORE-ID"], request.query)
+    total, orders, limit, offset = request.app[_STATE].list_orders(_store_id(request), request.query)
     return _json(
         {"status": "success", "message": f"Execution took {_took(started)}", "total_records": total,
          "records_returned": len(orders), "offset": offset, "limit": limit, "orders": orders}
@@ -152,33 +154,31 @@ async def _list_orders(request: web.Request) -> web.StreamResponse:
 
 
 async def _create_order(request: web.Request) -> web.StreamResponse:
-    order = request.app[_STATE].create_order(request.headers["ORDERDESK-STORE-ID"], await _body(request))
-    return _json(
-        {"status": "success", "message": "Order Created", "execution_time": "0.0010 seconds", "order": order}
-    )
+    order = request.app[_STATE].create_order(_store_id(request), await _body(request))
+    return _json({"status": "success", "message": "Order Created", "execution_time": _FIXED_TIME,
+                  "order": order})  # fmt: skip
 
 
 async def _replace_order(request: web.Request) -> web.StreamResponse:
-    state = request.app[_STATE]
-    order = state.replace_order(
-        request.headers["ORDERDESK-STORE-ID"], request.match_info["order_id"], await _body(request)
-    )
-    return _json(
-        {"status": "success", "message": "Order Updated", "execution_time": "0.0010 seconds", "order": order}
-    )
+    state, order_id = request.app[_STATE], request.match_info["order_id"]
+    order = state.replace_order(_store_id(request), order_id, await _body(request))
+    return _json({"status": "success", "message": "Order Updated", "execution_time": _FIXED_TIME,
+                  "order": order})  # fmt: skip
 
 
 async def _delete_order(request: web.Request) -> web.StreamResponse:
     order_id = request.match_info["order_id"]
-    request.app[_STATE].delete_order(request.headers["ORDERDESK-STORE-ID"], order_id)
-    return _json(
-        {"status": "success", "message": f"Order {order_id} Deleted", "execution_time": "0.0010 seconds"}
-    )
+    request.app[_STATE].delete_order(_store_id(request), order_id)
+    return _json({"status": "success", "message": f"Order {order_id} Deleted", "execution_time": _FIXED_TIME})
 
 
-def create_app(state: SimulatorState) -> web.Application:
-    """The simulator as an aiohttp application (serve it with AppRunner or ``web.run_app``)."""
-    app = web.Application(middlewares=[_front], client_max_size=8 * 1024 * 1024)
+def create_app(state: SimulatorState, *, max_body_bytes: int = 8 * 1024 * 1024) -> web.Application:
+    """The simulator as an aiohttp application over ``state``.
+
+    Serve it with ``web.run_app(create_app(state), print=None)`` or an ``AppRunner``; tests use
+    ``aiohttp.test_utils.TestServer``. Request bodies above ``max_body_bytes`` get a 413.
+    """
+    app = web.Application(middlewares=[_front], client_max_size=max_body_bytes)
     app[_STATE] = state
     for prefix in ("", "/api/v2"):
         app.router.add_get(f"{prefix}/test", _test)

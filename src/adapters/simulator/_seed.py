@@ -19,6 +19,11 @@ _NOTES = [
 
 
 def sample_orders(count: int, *, seed: int = 7, first_id: int = 500_001) -> list[dict[str, Any]]:
+    """``count`` orders with ids from ``first_id``; the same ``seed`` always gives the same orders.
+
+    Folders cycle 1-4, ``date_added`` runs through October 2026, totals are consistent, and some
+    gift messages read like a prompt injection (shoppers write anything).
+    """
     rng = random.Random(seed)
     orders = []
     for n in range(count):
