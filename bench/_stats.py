@@ -1,24 +1,27 @@
-"""Latency percentiles and the results table."""
+"""Percentiles of latency samples, in milliseconds."""
 
 from __future__ import annotations
 
 import statistics
-import time
-from collections.abc import Awaitable, Callable
 
-__all__ = ["percentiles", "timed"]
+__all__ = ["percentile", "summary"]
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
+def percentile(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of ``samples`` (any unit)."""
     ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {"p50_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000, "n": float(len(ordered))}
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
 
 
-async def timed(fn: Callable[[], Awaitable[object]], times: int) -> list[float]:
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - started)
-    return samples
+def summary(seconds: list[float]) -> dict[str, float]:
+    """p50, p99 and mean in milliseconds, plus the sample count."""
+    ms = [s * 1000 for s in seconds]
+    return {
+        "p50_ms": percentile(ms, 0.50),
+        "p99_ms": percentile(ms, 0.99),
+        "mean_ms": statistics.fmean(ms) if ms else float("nan"),
+        "n": len(ms),
+    }

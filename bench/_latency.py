@@ -1,0 +1,96 @@
+"""Sequential latency of each tool on one transport, with the upstream work it caused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp import Client
+
+from bench._stats import summary
+from bench._transports import NOOP, Served
+from bench._upstream import Upstream
+
+__all__ = ["Counts", "Scenario", "measure_latencies"]
+
+Call = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Counts:
+    fast: int  # noop and cached calls
+    slow: int  # uncached reads
+    updates: int
+
+
+@dataclass
+class Scenario:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    upstream_requests: int = 0
+    applied_latency: list[float] = field(default_factory=list)  # slept by the simulator, per call
+    simulator_work: list[float] = field(default_factory=list)  # simulator handlers, per call
+
+    def result(self, floor: Scenario) -> dict[str, Any]:
+        """Percentiles, ratios to ``floor``, and (when upstream was called) our overhead."""
+        out: dict[str, Any] = {"tool": self.name, **summary(self.seconds)}
+        base = summary(floor.seconds)
+        out["upstream_requests_per_call"] = self.upstream_requests / max(1, len(self.seconds))
+        out["ratio_to_floor_p50"] = out["p50_ms"] / base["p50_ms"]
+        out["ratio_to_floor_p99"] = out["p99_ms"] / base["p99_ms"]
+        if self.upstream_requests:
+            ours = [s - slept for s, slept in zip(self.seconds, self.applied_latency, strict=True)]
+            excl = [o - w for o, w in zip(ours, self.simulator_work, strict=True)]
+            out["overhead"] = summary(ours)
+            out["overhead_excluding_simulator_work"] = summary(excl)
+        return out
+
+
+async def _run(client: Client, upstream: Upstream, scenario: Scenario, calls: list[Call]) -> None:
+    latency = upstream.state.faults.latency
+    for tool, args in calls:
+        before, work_before = upstream.request_count, upstream.handler_seconds
+        started = time.perf_counter()
+        result = await client.call_tool(tool, args)
+        elapsed = time.perf_counter() - started
+        if result.is_error:
+            text = " ".join(getattr(b, "text", "") for b in result.content)
+            raise RuntimeError(f"{tool} {args} failed during the benchmark: {text}")
+        made = upstream.request_count - before
+        scenario.seconds.append(elapsed)
+        scenario.upstream_requests += made
+        scenario.applied_latency.append(made * latency)
+        scenario.simulator_work.append(upstream.handler_seconds - work_before)
+
+
+async def measure_latencies(
+    served: Served, upstream: Upstream, order_ids: list[str], counts: Counts
+) -> list[dict[str, Any]]:
+    """Floor, cached and uncached reads, and updates, each measured sequentially."""
+    hot = order_ids[-1]
+    cold = order_ids[: counts.slow]
+    edits = order_ids[counts.slow : counts.slow + counts.updates]
+    plans: list[tuple[str, Callable[[int], Call], int, list[Call]]] = [
+        ("no-op floor", lambda n: (NOOP, {}), counts.fast, [(NOOP, {})] * 20),
+        ("orders.get cached", lambda n: ("orders.get", {"order_id": hot}), counts.fast,
+         [("orders.get", {"order_id": hot})]),
+        ("orders.list cached (50)", lambda n: ("orders.list", {"limit": 50}), counts.fast,
+         [("orders.list", {"limit": 50})]),
+        ("orders.get uncached", lambda n: ("orders.get", {"order_id": cold[n]}), len(cold), []),
+        ("orders.list uncached (50)", lambda n: ("orders.list", {"limit": 50, "offset": n + 1}),
+         counts.slow, []),
+        ("orders.update", lambda n: ("orders.update", {"order_id": edits[n], "changes": {
+            "order_metadata": {"bench_note": f"{served.name} edit {n}"}}}), len(edits), []),
+    ]  # fmt: skip
+    results: list[dict[str, Any]] = []
+    async with served.connect() as client:
+        floor: Scenario | None = None
+        for name, make, times, warm_up in plans:
+            await _run(client, upstream, Scenario("warm-up"), warm_up)
+            scenario = Scenario(name)
+            await _run(client, upstream, scenario, [make(n) for n in range(times)])
+            floor = floor or scenario
+            results.append(scenario.result(floor))
+    return results

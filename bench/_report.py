@@ -1,0 +1,118 @@
+"""The printed table, the PASS/FAIL targets, and bench/results.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["render", "targets", "write_json"]
+
+CACHED_MAX_RATIO = 1.5
+OVERHEAD_MAX_MS = 2.0
+HIT_RATE_MIN = 0.80
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(target, measured, passed) for every target in the issue."""
+    checks: list[tuple[str, str, bool]] = []
+    for transport, rows in results["latency"].items():
+        by_tool = {row["tool"]: row for row in rows}
+        cached = by_tool["orders.get cached"]
+        ratio = cached["ratio_to_floor_p50"]
+        checks.append(
+            (
+                f"[{transport}] cached orders.get p50 <= {CACHED_MAX_RATIO}x no-op floor",
+                f"{_fmt(ratio)}x ({_fmt(cached['p50_ms'])} vs {_fmt(by_tool['no-op floor']['p50_ms'])} ms)",
+                ratio <= CACHED_MAX_RATIO,
+            )
+        )
+        overhead = by_tool["orders.get uncached"]["overhead"]["p50_ms"]
+        checks.append(
+            (
+                f"[{transport}] uncached orders.get overhead p50 < {OVERHEAD_MAX_MS} ms",
+                f"{_fmt(overhead)} ms",
+                overhead < OVERHEAD_MAX_MS,
+            )
+        )
+    for run in results["workload"]:
+        checks.append(
+            (
+                f"workload hit rate >= {HIT_RATE_MIN:.0%} ({run['clients']} client(s))",
+                f"{run['hit_rate']:.1%}",
+                run["hit_rate"] >= HIT_RATE_MIN,
+            )
+        )
+    flight = results["single_flight"]
+    checks.append((
+        f"single flight: 1 upstream GET per cold key ({flight['clients']} clients at once)",
+        f"max {flight['upstream_gets_per_cold_key_max']} over {flight['cold_keys']} keys",
+        flight["upstream_gets_per_cold_key_max"] == 1,
+    ))  # fmt: skip
+    return checks
+
+
+def _latency_table(transport: str, rows: list[dict[str, Any]]) -> list[str]:
+    head = f"{'tool':<28}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}{'x fl p99':>9}{'up/call':>9}"
+    head += f"{'ours p50':>10}{'ours p99':>10}{'n':>6}"
+    lines = [f"Latency over {transport} (ours = call minus simulator-applied latency)", head]
+    for row in rows:
+        ours = row.get("overhead")
+        lines.append(
+            f"{row['tool']:<28}{_fmt(row['p50_ms']):>9}{_fmt(row['p99_ms']):>9}"
+            f"{_fmt(row['ratio_to_floor_p50']):>9}{_fmt(row['ratio_to_floor_p99']):>9}"
+            f"{_fmt(row['upstream_requests_per_call']):>9}"
+            f"{(_fmt(ours['p50_ms']) if ours else '-'):>10}{(_fmt(ours['p99_ms']) if ours else '-'):>10}"
+            f"{row['n']:>6}"
+        )
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole report as text."""
+    config = results["config"]
+    lines = [
+        f"orderdesk-mcp benchmark: simulator on loopback, {config['latency_ms']} ms injected per upstream "
+        f"request, real HTTP gateway, {'quick' if config['quick'] else 'full'} run",
+        "",
+    ]
+    for transport, rows in results["latency"].items():
+        lines += [*_latency_table(transport, rows), ""]
+    lines.append("Agent-like workload over streamable HTTP (Zipf reads over 1,000 orders, 10% updates)")
+    lines.append(
+        f"{'clients':>8}{'calls':>7}{'calls/s':>9}{'hit rate':>10}{'1st half':>10}{'2nd half':>10}"
+        f"{'up/call':>9}{'errors':>8}  upstream requests"
+    )
+    for run in results["workload"]:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(run["upstream_by_kind"].items()))
+        lines.append(
+            f"{run['clients']:>8}{run['calls']:>7}{_fmt(run['calls_per_second'], 1):>9}"
+            f"{run['hit_rate']:>10.1%}{run['hit_rate_first_half']:>10.1%}{run['hit_rate_second_half']:>10.1%}"
+            f"{_fmt(run['upstream_requests_per_call'], 3):>9}{run['errors']:>8}  {kinds}"
+        )
+    flight = results["single_flight"]
+    lines.append(
+        f"Single flight: {flight['clients']} clients ask for each of {flight['cold_keys']} cold orders at "
+        f"once: upstream GETs per key max {flight['upstream_gets_per_cold_key_max']}, "
+        f"mean {flight['upstream_gets_per_cold_key_mean']:.2f}"
+    )
+    lines.append("")
+    rss = results["rss"]
+    lines.append(f"Peak RSS of a fresh process (VmHWM) caching {config['rss_orders']:,} orders")
+    for mode, row in rss.items():
+        lines.append(
+            f"  {mode:<10}{_fmt(row['peak_rss_mib'], 1):>8} MiB  entries kept {row['entries']:>7,}"
+            f"  cache bytes {row['cache_bytes'] / 2**20:>7.1f} MiB"
+        )
+    lines += ["", "Targets"]
+    for name, measured, passed in results["targets"]:
+        lines.append(f"  {'PASS' if passed else 'FAIL'}  {name}: {measured}")
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
