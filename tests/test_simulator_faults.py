@@ -61,14 +61,17 @@ async def test_the_bucket_allows_a_burst_of_20_then_429s_until_the_clock_refills
     assert statuses == [200, 200, 200, 429]
 
 
-async def test_a_long_wait_for_a_token_is_rounded_up_to_whole_seconds(
-    client: SimClient, state: SimulatorState
-) -> None:
-    state.stores[STORE].tokens = -5.0  # deep in debt: (1 + 5) / 3 = 2 s
-    status, headers, _ = await _raw(client, "GET", "/test")
-    assert (status, headers["X-Retry-After"]) == (429, "2")
-    state.stores[STORE].tokens = -5.5  # 2.17 s
-    assert (await _raw(client, "GET", "/test"))[1]["X-Retry-After"] == "3"
+async def test_a_long_wait_for_a_token_is_rounded_up_to_whole_seconds(clock: FakeClock) -> None:
+    state = SimulatorState(clock=clock, burst=1, per_second=0.4)
+    state.add_store(STORE, "sim-key-0123456789")
+    async with served(state) as client:
+        assert (await _raw(client, "GET", "/test"))[0] == 200
+        clock.advance(0.25)  # 0.1 tokens: the next one is 2.25 s away
+        first = (await _raw(client, "GET", "/test"))[1]["X-Retry-After"]
+        clock.advance(0.5)  # 0.3 tokens: 1.75 s away
+        second = (await _raw(client, "GET", "/test"))[1]["X-Retry-After"]
+    assert (first, second) == ("3", "2")
+    assert [r.status for r in state.requests] == [200, 429, 429]
 
 
 async def test_with_the_bucket_off_nothing_is_limited(client: SimClient, state: SimulatorState) -> None:

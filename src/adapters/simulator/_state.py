@@ -11,53 +11,30 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
-
-import msgspec
 
 from adapters.simulator._faults import Faults
 from adapters.simulator._listing import select
 from adapters.simulator._rules import SimError, compute_totals, stamp_items, validate_items, validate_new
+from adapters.simulator._store import DEFAULT_FOLDERS, RequestRecord, Store
 from adapters.system_clock import SystemClock
 from ports.clock import Clock
 
 __all__ = ["DEFAULT_FOLDERS", "FIRST_ORDER_ID", "RequestRecord", "SimError", "SimulatorState"]
 
-DEFAULT_FOLDERS = {1: "New", 2: "Prepared", 3: "Closed", 4: "Canceled"}
 FIRST_ORDER_ID = 500_001
 FIRST_ITEM_ID = 900_001
-
-
-class RequestRecord(msgspec.Struct, kw_only=True):
-    """One HTTP request the app saw; ``status`` stays 0 when the connection was dropped."""
-
-    method: str
-    path: str
-    store_id: str
-    time: float
-    correlation_id: str = ""
-    status: int = 0
-
-
-@dataclass
-class _Store:
-    api_key: str
-    folders: dict[int, str]
-    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    tokens: float = 20.0
-    refilled_at: float = 0.0
 
 
 class SimulatorState:
     """Stores, orders, fault switches and the request log of one simulated OrderDesk."""
 
-    burst = 20
-    per_second = 3.0
-
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, burst: int = 20, per_second: float = 3.0) -> None:
+        """A simulator with no stores; ``burst``/``per_second`` set every store's bucket."""
         self.clock: Clock = clock or SystemClock()
-        self.stores: dict[str, _Store] = {}
+        self.burst = burst
+        self.per_second = per_second
+        self.stores: dict[str, Store] = {}
         self.requests: list[RequestRecord] = []
         self.faults = Faults()
         self._next_id = FIRST_ORDER_ID
@@ -66,8 +43,12 @@ class SimulatorState:
     # -- set-up ---------------------------------------------------------------
     def add_store(self, store_id: str, api_key: str, *, folders: dict[int, str] | None = None) -> None:
         """Add (or reset) a store; folders default to OrderDesk's sample New/Prepared/Closed/Canceled."""
-        self.stores[store_id] = _Store(
-            api_key, dict(folders or DEFAULT_FOLDERS), tokens=self.burst, refilled_at=self.clock.monotonic()
+        self.stores[store_id] = Store(
+            api_key=api_key,
+            folders=dict(folders or DEFAULT_FOLDERS),
+            burst=self.burst,
+            per_second=self.per_second,
+            refilled_at=self.clock.monotonic(),
         )
 
     def seed(self, store_id: str, docs: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -102,21 +83,13 @@ class SimulatorState:
     def authenticate(self, store_id: str, api_key: str) -> bool:
         """True when the store exists and ``api_key`` is its key."""
         store = self.stores.get(store_id)
-        return store is not None and bool(api_key) and store.api_key == api_key
+        return store is not None and store.accepts(api_key)
 
     # -- rate limit -----------------------------------------------------------
     def take_token(self, store_id: str) -> tuple[bool, int, float]:
         """Take one token: (allowed, tokens remaining, seconds until the next token)."""
         store = self._store(store_id)
-        now = self.clock.monotonic()
-        store.tokens = min(self.burst, store.tokens + max(0.0, now - store.refilled_at) * self.per_second)
-        store.refilled_at = now
-        if not self.faults.rate_limit_enabled:
-            return True, int(store.tokens), 0.0
-        if store.tokens >= 1:
-            store.tokens -= 1
-            return True, int(store.tokens), 0.0
-        return False, 0, (1 - store.tokens) / self.per_second
+        return store.take_token(self.clock.monotonic(), enforce=self.faults.rate_limit_enabled)
 
     # -- orders ---------------------------------------------------------------
     def get_order(self, store_id: str, order_id: str) -> dict[str, Any]:
@@ -224,27 +197,27 @@ class SimulatorState:
         return self._now_text()
 
     # -- helpers --------------------------------------------------------------
-    def _store(self, store_id: str) -> _Store:
+    def _store(self, store_id: str) -> Store:
         store = self.stores.get(store_id)
         if store is None:
             raise SimError(401, "Invalid store ID or API key")
         return store
 
     @staticmethod
-    def _existing(store: _Store, order_id: str) -> dict[str, Any]:
+    def _existing(store: Store, order_id: str) -> dict[str, Any]:
         doc = store.orders.get(order_id)
         if doc is None:
             raise SimError(404, "Order not found")
         return doc
 
     @staticmethod
-    def _folder(store: _Store, value: object) -> int:
+    def _folder(store: Store, value: object) -> int:
         text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
         if not text.isdigit() or int(text) not in store.folders:
             raise SimError(422, f"folder_id must be one of the store's folders: {sorted(store.folders)}")
         return int(text)
 
-    def _finish(self, store: _Store, body: dict[str, Any]) -> None:
+    def _finish(self, store: Store, body: dict[str, Any]) -> None:
         stamp_items(body, self._new_item_id)
         email = body.get("email")
         others = sum(
