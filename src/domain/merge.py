@@ -7,9 +7,15 @@
 - ``None`` (JSON null) removes the field; inside a nested object it removes that key.
 - Every key the changes do not name is kept exactly as fetched, unknown fields included.
 
-Keys OrderDesk owns or computes, ``folder_id`` (moves go through OrderDesk's move-orders
-endpoint, which runs folder rules; this service does not move orders) and unknown keys are
-refused by :func:`validate_changes` before anything is merged.
+Keys OrderDesk owns or computes (``id``, ``source_id``, dates, totals, ``email_count``,
+``order_shipments``, ``order_history``, ``cc_number_masked``, ``processor_balance``,
+``refund_total``), ``folder_id`` and unknown keys are refused by :func:`validate_changes`
+before anything is merged. ``folder_id`` is refused because OrderDesk moves orders through its
+``/move-orders`` endpoint, which runs the folder rules; ``orders.update`` does not move orders.
+
+After the PUT, :func:`lost_fields` checks that the saved order carries every merged value,
+allowing for what OrderDesk legitimately adds or normalises (item ids, ``"10"`` for ``10``,
+``[]`` for an empty object, ``""`` for a removed field).
 """
 
 from __future__ import annotations
@@ -22,11 +28,16 @@ from domain.errors import InvalidRequest, MergeRejected
 from domain.order_rules import NESTED_FIELDS, OWNED_FIELDS, WRITABLE_FIELDS, check_values
 from domain.results import Change
 
-__all__ = ["diff", "merge", "validate_changes", "value_at"]
+__all__ = ["carries", "diff", "lost_fields", "merge", "validate_changes", "value_at"]
 
 
-def validate_changes(changes: Mapping[str, Any]) -> None:
+def validate_changes(changes: Mapping[str, Any], *, current: Mapping[str, Any] | None = None) -> None:
     """Refuse keys an update may not touch, and values of the wrong shape.
+
+    Args:
+        changes: The caller's changes.
+        current: The fetched order, when known: keys it already has inside an address object
+            may be changed even if OrderDesk's documentation does not list them.
 
     Raises:
         MergeRejected: owned, folder or unknown keys (all of them, in one message).
@@ -45,7 +56,7 @@ def validate_changes(changes: Mapping[str, Any]) -> None:
             reasons.append("Unknown keys are refused so a typo cannot silently change nothing.")
         reasons.append(f"Changeable keys: {', '.join(sorted(WRITABLE_FIELDS))}.")
         raise MergeRejected([*owned, *folder, *unknown], reasons)
-    problems = check_values(changes)
+    problems = check_values(changes, current=current)
     if problems:
         raise InvalidRequest(problems)
 
@@ -72,8 +83,12 @@ def merge(latest: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, An
 
 def diff(
     before: Mapping[str, Any], after: Mapping[str, Any], *, keys: set[str] | None = None
-) -> list[Change]:
-    """Field-level differences, nested objects by dotted path; ``keys`` limits the top level."""
+) -> tuple[Change, ...]:
+    """Field-level differences, sorted by path; ``keys`` limits the top level.
+
+    Keys of the merged-by-key objects (``shipping``, ``customer``, ...) are reported by dotted
+    path (``shipping.city``); any other value, lists included, is reported whole.
+    """
     names = sorted((set(before) | set(after)) if keys is None else keys)
     changes: list[Change] = []
     for key in names:
@@ -86,7 +101,7 @@ def diff(
                     changes.append(Change(field=f"{key}.{sub}", before=old.get(sub), after=new.get(sub)))
         else:
             changes.append(Change(field=key, before=old, after=new))
-    return changes
+    return tuple(changes)
 
 
 def value_at(doc: Mapping[str, Any], path: str) -> Any:
@@ -96,3 +111,41 @@ def value_at(doc: Mapping[str, Any], path: str) -> Any:
     if sub:
         return value.get(sub) if isinstance(value, Mapping) else None
     return value
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def carries(saved: Any, intended: Any) -> bool:
+    """Whether OrderDesk's ``saved`` value holds the ``intended`` one.
+
+    Objects may gain keys (an item's new ``id``), numbers may come back as strings, an empty
+    object may come back as ``[]``, and a removed value may come back blank.
+    """
+    if intended is None or intended in ("", [], {}):
+        return saved is None or saved in ("", [], {})
+    if isinstance(intended, Mapping):
+        return isinstance(saved, Mapping) and all(carries(saved.get(k), v) for k, v in intended.items())
+    if isinstance(intended, list):
+        return (
+            isinstance(saved, list)
+            and len(saved) == len(intended)
+            and all(carries(s, i) for s, i in zip(saved, intended, strict=True))
+        )
+    if isinstance(intended, str) and isinstance(saved, str):
+        return saved == intended
+    wanted, got = _as_number(intended), _as_number(saved)
+    if wanted is not None and got is not None:
+        return wanted == got
+    return bool(saved == intended)
+
+
+def lost_fields(saved: Mapping[str, Any], changes: tuple[Change, ...]) -> tuple[str, ...]:
+    """The paths of ``changes`` whose new value the ``saved`` document does not carry."""
+    return tuple(c.field for c in changes if not carries(value_at(saved, c.field), c.after))

@@ -7,6 +7,7 @@ from typing import Any
 
 __all__ = [
     "ADDRESS_FIELDS",
+    "ADDRESS_KEYS",
     "ARRAY_FIELDS",
     "DELIVERY_TYPES",
     "NESTED_FIELDS",
@@ -15,6 +16,7 @@ __all__ = [
     "WRITABLE_FIELDS",
     "check_new_order",
     "check_values",
+    "looks_like_sent",
 ]
 
 PAYMENT_STATUSES = (
@@ -30,6 +32,15 @@ PAYMENT_STATUSES = (
 DELIVERY_TYPES = ("ship", "noship", "download", "future")
 ADDRESS_FIELDS = frozenset({"shipping", "customer", "return_address"})
 NESTED_FIELDS = ADDRESS_FIELDS | {"checkout_data", "order_metadata"}
+_PERSON = ("first_name", "last_name", "company", "address1", "address2", "address3", "address4")
+_PLACE = ("city", "state", "postal_code", "country", "phone")
+# The documented keys of each address object (§5.2, §5.3); a typo like ``shipping.citty`` would
+# otherwise be written, dropped by OrderDesk and "succeed" while changing nothing.
+ADDRESS_KEYS: dict[str, frozenset[str]] = {
+    "shipping": frozenset(_PERSON + _PLACE),
+    "customer": frozenset(_PERSON + _PLACE),
+    "return_address": frozenset(("title", "name", "company", "address1", "address2", *_PLACE)),
+}
 ARRAY_FIELDS = frozenset({"order_items", "order_notes", "discount_list"})
 OWNED_FIELDS = frozenset({
     "id", "date_added", "date_updated", "quantity_total", "weight_total", "product_total", "discount_total",
@@ -59,8 +70,12 @@ def _number(value: object) -> bool:
     return False
 
 
-def check_values(doc: Mapping[str, Any]) -> list[str]:
-    """Every wrong value in ``doc``, by path. ``None`` means "remove" on update and is fine."""
+def check_values(doc: Mapping[str, Any], *, current: Mapping[str, Any] | None = None) -> list[str]:
+    """Every wrong value in ``doc``, by path. ``None`` means "remove" on update and is fine.
+
+    Address objects accept their documented keys, plus any key the ``current`` order already
+    has in that object (OrderDesk may return fields its documentation does not list).
+    """
     problems: list[str] = []
     for key, value in doc.items():
         if value is None:
@@ -69,11 +84,7 @@ def check_values(doc: Mapping[str, Any]) -> list[str]:
             if not isinstance(value, Mapping):
                 problems.append(f"{key} must be an object")
             elif key in ADDRESS_FIELDS:
-                problems += [
-                    f"{key}.{sub} must be a string"
-                    for sub, v in value.items()
-                    if v is not None and not isinstance(v, str)
-                ]
+                problems += _check_address(key, value, (current or {}).get(key))
         elif key in ARRAY_FIELDS:
             if not isinstance(value, list):
                 problems.append(f"{key} must be a list")
@@ -87,6 +98,21 @@ def check_values(doc: Mapping[str, Any]) -> list[str]:
             problems.append(f"payment_status must be one of {', '.join(PAYMENT_STATUSES)}")
         elif key in _SCALARS and key not in _NUMBERS and not isinstance(value, str):
             problems.append(f"{key} must be a string")
+    return problems
+
+
+def _check_address(key: str, value: Mapping[str, Any], current: object) -> list[str]:
+    known = ADDRESS_KEYS[key] | (set(current) if isinstance(current, Mapping) else set())
+    unknown = sorted(str(sub) for sub in value if sub not in known)
+    problems = [
+        f"{key}.{sub} must be a string"
+        for sub, v in value.items()
+        if v is not None and not isinstance(v, str)
+    ]
+    if unknown:
+        problems.append(
+            f"{key} has no field {', '.join(unknown)} (its fields: {', '.join(sorted(ADDRESS_KEYS[key]))})"
+        )
     return problems
 
 
@@ -127,4 +153,27 @@ def check_new_order(doc: Mapping[str, Any]) -> list[str]:
         problems.append("shipping or customer needs a first_name and last_name, or a company")
     if "source_id" in doc and not isinstance(doc["source_id"], str):
         problems.append("source_id must be a string")
+    folder = doc.get("folder_id")
+    if "folder_id" in doc and (isinstance(folder, bool) or not isinstance(folder, int) or folder < 1):
+        problems.append("folder_id must be a positive integer (a folder id from the store's folders)")
     return problems + check_values({k: v for k, v in doc.items() if k in WRITABLE_FIELDS})
+
+
+def looks_like_sent(sent: Mapping[str, Any], found: Mapping[str, Any]) -> bool:
+    """Whether ``found`` (looked up by ``source_id``) is the order we sent, not another one.
+
+    Used after an unconfirmed create: the email, customer id and source name must match when
+    they were sent, and the items must match in number and in their given names and codes.
+    """
+    for key in ("email", "customer_id", "source_name"):
+        if key in sent and str(sent[key]) != str(found.get(key, "")):
+            return False
+    wanted, got = sent.get("order_items"), found.get("order_items")
+    if not isinstance(wanted, list) or not isinstance(got, list) or len(wanted) != len(got):
+        return False
+    for want, have in zip(wanted, got, strict=True):
+        if not isinstance(want, Mapping) or not isinstance(have, Mapping):
+            return False
+        if any(k in want and str(want[k]) != str(have.get(k, "")) for k in ("name", "code")):
+            return False
+    return True

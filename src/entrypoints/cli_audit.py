@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from adapters.jsonl_audit_log import tail, verify
 from entrypoints.paths import default_data_dir
@@ -34,7 +33,8 @@ def _verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``audit tail [-n N] [--path P]`` and ``audit verify [--path P]``; handlers return exit codes."""
     audit = subparsers.add_parser("audit", help="read and verify the audit log")
     sub = audit.add_subparsers(dest="audit_command", required=True)
     tail_cmd = sub.add_parser("tail", help="print the last records as JSON lines")

@@ -13,7 +13,7 @@ from domain.results import Change
 from ports.audit import AuditLog, AuditRecord, FieldChange
 from ports.clock import Clock
 
-__all__ = ["audit_mutation"]
+__all__ = ["Outcome", "audit_mutation"]
 
 Outcome = Literal["ok", "error", "dry_run", "replayed", "noop"]
 

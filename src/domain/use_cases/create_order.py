@@ -1,11 +1,17 @@
 """CreateOrder: validate, then create exactly once.
 
 - Everything OrderDesk would refuse is named before any request is sent.
-- Without a ``source_id`` one is generated (``odmcp-…``), so an interrupted create can
-  always be reconciled by looking the order up by ``source_id`` instead of resending blindly.
-- An ``idempotency_key`` is claimed in the cache backend (24 h, shared through Redis): a
-  repeat returns the first result (``created: False``); the same key with another body is
-  refused; a concurrent repeat waits for the first to finish.
+- Without a ``source_id`` one is generated (``odmcp-`` and 16 hex digits: a hash of the
+  idempotency key, or random without one), so an unconfirmed create can always be looked up
+  by ``source_id`` instead of being resent blindly. After :class:`OutcomeUnknown` the order is
+  searched by ``source_id`` (and must look like the one sent); only when it is not there is
+  the create sent once more.
+- An ``idempotency_key`` is claimed in the cache backend (``add``, so it is shared through
+  Redis) with a ``pending`` record holding the body's hash. A repeat returns the first result
+  (``created: False``); the same key with another body is refused; a concurrent repeat polls
+  until the first finishes (at most ``wait_for_peer`` seconds). A create whose outcome stayed
+  unknown, or whose claimer vanished (a ``pending`` record older than ``lease``), leaves the
+  key ``uncertain``: the next call with it reconciles by ``source_id`` before creating.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import hashlib
 import json
 import secrets
 from typing import Any
+
+import anyio
 
 from domain.cache_keys import idempotency_key
 from domain.cached_orders import order_from_cache, order_to_cache
@@ -24,9 +32,11 @@ from domain.errors import (
     InvalidRequest,
     OrderDeskError,
     OutcomeUnknown,
+    UpstreamUnavailable,
 )
+from domain.merge import diff
 from domain.order import Order, StoreRef
-from domain.order_rules import check_new_order
+from domain.order_rules import check_new_order, looks_like_sent
 from domain.pagination import OrderQuery
 from domain.results import CreatedOrder
 from domain.use_cases._audit import audit_mutation
@@ -36,7 +46,7 @@ from ports.cache import OrderCache
 from ports.clock import Clock
 from ports.gateway import OrderGateway
 
-__all__ = ["CreateOrder"]
+__all__ = ["CreateOrder", "generated_source_id"]
 
 TOOL = "orders.create"
 _POLL = 0.05
@@ -47,7 +57,25 @@ def _body_hash(order: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def generated_source_id(idempotency_key: str | None) -> str:
+    """The ``source_id`` given to an order sent without one."""
+    seed = (
+        hashlib.sha256(idempotency_key.encode()).hexdigest()[:16] if idempotency_key else secrets.token_hex(8)
+    )
+    return f"odmcp-{seed}"
+
+
+def _may_have_written(exc: BaseException) -> bool:
+    if isinstance(exc, OutcomeUnknown):
+        return True
+    if isinstance(exc, UpstreamUnavailable):
+        return exc.maybe_sent
+    return not isinstance(exc, OrderDeskError)  # cancelled or crashed mid-request: assume it may have
+
+
 class CreateOrder:
+    """The ``orders.create`` use case (see the module docstring)."""
+
     def __init__(
         self,
         *,
@@ -57,6 +85,7 @@ class CreateOrder:
         clock: Clock,
         idempotency_ttl: float = 86_400.0,
         wait_for_peer: float = 10.0,
+        lease: float = 120.0,
     ) -> None:
         self._gateway = gateway
         self._cache = cache
@@ -64,6 +93,7 @@ class CreateOrder:
         self._clock = clock
         self._ttl = idempotency_ttl
         self._wait = wait_for_peer
+        self._lease = lease
 
     async def __call__(self, cmd: CreateOrderCommand) -> CreatedOrder:
         """Create the order, or replay the first result of the same idempotency key.
@@ -72,76 +102,107 @@ class CreateOrder:
             InvalidRequest: naming every missing or wrong field.
             IdempotencyMismatch: the key was used for a different order.
             IdempotencyUnavailable: the key's record cannot be read, or its create is still running.
-            OutcomeUnknown: OrderDesk did not confirm and the order could not be found by source_id.
-            UpstreamRejected, and the gateway's other upstream errors.
+            OutcomeUnknown: OrderDesk did not confirm, and the order could not be found by source_id.
+            UpstreamRejected: and the gateway's other upstream errors.
         """
+        problems = check_new_order(cmd.order)
+        doc = dict(cmd.order)
+        if not doc.get("source_id"):
+            doc["source_id"] = generated_source_id(cmd.idempotency_key)
         order_id: str | None = None
         try:
-            problems = check_new_order(cmd.order)
             if problems:
                 raise InvalidRequest(problems)
             if cmd.idempotency_key is None:
-                result = CreatedOrder(order=await self._create(cmd.store, cmd.order, None), created=True)
+                result = CreatedOrder(order=await self._create(cmd.store, doc), created=True)
             else:
-                result = await self._create_once(cmd, cmd.idempotency_key)
+                result = await self._create_once(cmd.store, doc, cmd.idempotency_key, _body_hash(cmd.order))
             order_id = result.order.id
-            await audit_mutation(
-                self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=order_id,
-                outcome="ok" if result.created else "replayed",
-            )  # fmt: skip
-            return result
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=order_id, outcome="error",
-                error=str(exc),
+                changes=diff({}, doc), error=str(exc),
             )  # fmt: skip
             raise
+        await audit_mutation(
+            self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=order_id,
+            outcome="ok" if result.created else "replayed", changes=diff({}, doc) if result.created else (),
+        )  # fmt: skip
+        return result
 
-    async def _create_once(self, cmd: CreateOrderCommand, key: str) -> CreatedOrder:
-        record_key = idempotency_key(cmd.store, key)
-        body = _body_hash(cmd.order)
-        if await self._cache.add(record_key, {"state": "pending", "body": body}, ttl=self._ttl):
-            try:
-                order = await self._create(cmd.store, cmd.order, key)
-            except BaseException:
-                await self._cache.delete(record_key)  # nothing was created: free the key
-                raise
-            done = {"state": "done", "body": body, "order": order_to_cache(order)}
-            await self._cache.set(record_key, done, ttl=self._ttl)
-            return CreatedOrder(order=order, created=True)
-        waited = 0.0
+    async def _create_once(self, store: StoreRef, doc: dict[str, Any], key: str, body: str) -> CreatedOrder:
+        record_key = idempotency_key(store, key)
+        takeover_key = f"{record_key}:takeover"
+        waited, misses = 0.0, 0
         while True:
+            if await self._cache.add(record_key, self._pending(body), ttl=self._ttl):
+                return await self._run(store, doc, record_key, body, reconcile_first=False)
             record = await self._cache.get(record_key)
+            if record is None and misses == 0:
+                misses += 1  # expired between add and get: claim again, once
+                continue
             if not isinstance(record, dict):
                 raise IdempotencyUnavailable(key, "its record cannot be read right now")
             if record.get("body") != body:
                 raise IdempotencyMismatch(key)
-            if record.get("state") == "done":
+            state, since = record.get("state"), record.get("since")
+            if state == "done":
                 replayed = order_from_cache(record.get("order"))
                 if replayed is None:
                     raise IdempotencyUnavailable(key, "its record is damaged")
                 return CreatedOrder(order=replayed, created=False)
+            abandoned = state == "pending" and isinstance(since, int | float)
+            abandoned = abandoned and self._clock.time() - float(since or 0) > self._lease
+            if (state == "uncertain" or abandoned) and await self._cache.add(
+                takeover_key, 1, ttl=self._lease
+            ):
+                try:
+                    await self._cache.set(record_key, self._pending(body), ttl=self._ttl)
+                    return await self._run(store, doc, record_key, body, reconcile_first=True)
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await self._cache.delete(takeover_key)
             if waited >= self._wait:
                 raise IdempotencyUnavailable(key, "a create with this key is still in progress")
             await self._clock.sleep(_POLL)
             waited += _POLL
 
-    async def _create(self, store: StoreRef, order: dict[str, Any], key: str | None) -> Order:
-        doc = dict(order)
-        if not doc.get("source_id"):
-            seed = hashlib.sha256(key.encode()).hexdigest()[:16] if key else secrets.token_hex(8)
-            doc["source_id"] = f"odmcp-{seed}"
-        try:
-            created = await self._gateway.create(store, doc)
-        except OutcomeUnknown:
-            created = await self._reconcile(store, doc)
-        await invalidate_order(self._cache, store, created.id)
-        return created
+    def _pending(self, body: str) -> dict[str, Any]:
+        return {"state": "pending", "body": body, "since": self._clock.time()}
 
-    async def _reconcile(self, store: StoreRef, doc: dict[str, Any]) -> Order:
-        """After an unconfirmed create: find it by source_id, else send it once more."""
-        found = await self._gateway.list_page(store, OrderQuery(source_id=str(doc["source_id"]), limit=5))
-        for order in found.orders:
-            if order.view.source_id == doc["source_id"]:
+    async def _run(
+        self, store: StoreRef, doc: dict[str, Any], record_key: str, body: str, *, reconcile_first: bool
+    ) -> CreatedOrder:
+        """Create (or, after an uncertain earlier try, find) the order under a claimed key."""
+        try:
+            found = await self._find(store, doc) if reconcile_first else None
+            order = found or await self._create(store, doc)
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                if reconcile_first or _may_have_written(exc):
+                    await self._cache.set(record_key, {"state": "uncertain", "body": body}, ttl=self._ttl)
+                else:
+                    await self._cache.delete(record_key)  # nothing was created: free the key
+            raise
+        done = {"state": "done", "body": body, "order": order_to_cache(order)}
+        await self._cache.set(record_key, done, ttl=self._ttl)
+        return CreatedOrder(order=order, created=found is None)
+
+    async def _create(self, store: StoreRef, doc: dict[str, Any]) -> Order:
+        try:
+            try:
+                return await self._gateway.create(store, doc)
+            except OutcomeUnknown:
+                found = await self._find(store, doc)
+                return found or await self._gateway.create(store, doc)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await invalidate_order(self._cache, store, None)
+
+    async def _find(self, store: StoreRef, doc: dict[str, Any]) -> Order | None:
+        """The order we sent, looked up by its ``source_id``; None when it is not there."""
+        page = await self._gateway.list_page(store, OrderQuery(source_id=str(doc["source_id"]), limit=20))
+        for order in page.orders:
+            if order.view.source_id == doc["source_id"] and looks_like_sent(doc, order.doc):
                 return order
-        return await self._gateway.create(store, doc)
+        return None
