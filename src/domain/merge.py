@@ -31,13 +31,17 @@ from domain.results import Change
 __all__ = ["carries", "diff", "lost_fields", "merge", "validate_changes", "value_at"]
 
 
-def validate_changes(changes: Mapping[str, Any], *, current: Mapping[str, Any] | None = None) -> None:
+def validate_changes(
+    changes: Mapping[str, Any], *, current: Mapping[str, Any] | None = None, address_keys: bool = True
+) -> None:
     """Refuse keys an update may not touch, and values of the wrong shape.
 
     Args:
         changes: The caller's changes.
         current: The fetched order, when known: keys it already has inside an address object
             may be changed even if OrderDesk's documentation does not list them.
+        address_keys: False skips checking the keys inside address objects (for a check made
+            before the order is read; repeat it with ``current`` afterwards).
 
     Raises:
         MergeRejected: owned, folder or unknown keys (all of them, in one message).
@@ -56,7 +60,7 @@ def validate_changes(changes: Mapping[str, Any], *, current: Mapping[str, Any] |
             reasons.append("Unknown keys are refused so a typo cannot silently change nothing.")
         reasons.append(f"Changeable keys: {', '.join(sorted(WRITABLE_FIELDS))}.")
         raise MergeRejected([*owned, *folder, *unknown], reasons)
-    problems = check_values(changes, current=current)
+    problems = check_values(changes, current=current, address_keys=address_keys)
     if problems:
         raise InvalidRequest(problems)
 

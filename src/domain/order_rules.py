@@ -70,11 +70,14 @@ def _number(value: object) -> bool:
     return False
 
 
-def check_values(doc: Mapping[str, Any], *, current: Mapping[str, Any] | None = None) -> list[str]:
+def check_values(
+    doc: Mapping[str, Any], *, current: Mapping[str, Any] | None = None, address_keys: bool = True
+) -> list[str]:
     """Every wrong value in ``doc``, by path. ``None`` means "remove" on update and is fine.
 
     Address objects accept their documented keys, plus any key the ``current`` order already
-    has in that object (OrderDesk may return fields its documentation does not list).
+    has in that object (OrderDesk may return fields its documentation does not list);
+    ``address_keys=False`` skips that check (before the order has been read).
     """
     problems: list[str] = []
     for key, value in doc.items():
@@ -84,7 +87,7 @@ def check_values(doc: Mapping[str, Any], *, current: Mapping[str, Any] | None = 
             if not isinstance(value, Mapping):
                 problems.append(f"{key} must be an object")
             elif key in ADDRESS_FIELDS:
-                problems += _check_address(key, value, (current or {}).get(key))
+                problems += _check_address(key, value, (current or {}).get(key), address_keys)
         elif key in ARRAY_FIELDS:
             if not isinstance(value, list):
                 problems.append(f"{key} must be a list")
@@ -101,7 +104,7 @@ def check_values(doc: Mapping[str, Any], *, current: Mapping[str, Any] | None = 
     return problems
 
 
-def _check_address(key: str, value: Mapping[str, Any], current: object) -> list[str]:
+def _check_address(key: str, value: Mapping[str, Any], current: object, check_keys: bool) -> list[str]:
     known = ADDRESS_KEYS[key] | (set(current) if isinstance(current, Mapping) else set())
     unknown = sorted(str(sub) for sub in value if sub not in known)
     problems = [
@@ -109,7 +112,7 @@ def _check_address(key: str, value: Mapping[str, Any], current: object) -> list[
         for sub, v in value.items()
         if v is not None and not isinstance(v, str)
     ]
-    if unknown:
+    if unknown and check_keys:
         problems.append(
             f"{key} has no field {', '.join(unknown)} (its fields: {', '.join(sorted(ADDRESS_KEYS[key]))})"
         )

@@ -192,8 +192,11 @@ class CreateOrder:
         try:
             try:
                 return await self._gateway.create(store, doc)
-            except OutcomeUnknown:
-                found = await self._find(store, doc)
+            except OutcomeUnknown as unknown:
+                try:
+                    found = await self._find(store, doc)
+                except OrderDeskError as exc:
+                    raise unknown from exc  # still unknown: the order may exist, say so
                 return found or await self._gateway.create(store, doc)
         finally:
             with anyio.CancelScope(shield=True):

@@ -1,0 +1,276 @@
+"""UpdateOrder on a racing fake gateway, a fake cache, a fake clock and a fake audit log.
+
+State is asserted: what was PUT, what the other writer left, sleeps, audit records, cache.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from domain.cache_keys import generation_key, order_key
+from domain.cached_orders import order_to_cache
+from domain.commands import UpdateOrderCommand
+from domain.conflict_policy import ConflictPolicy
+from domain.errors import (
+    ConcurrentModification,
+    InvalidRequest,
+    MergeRejected,
+    OrderNotFound,
+    StaleFingerprint,
+    UpdateConflict,
+    UpstreamRejected,
+)
+from domain.order import Order, StoreRef
+from domain.use_cases.update_order import UpdateOrder
+from tests.fake_cache import FakeOrderCache
+from tests.fake_writers import RacingOrderGateway
+from tests.fakes import FakeAuditLog, FakeClock
+
+pytestmark = pytest.mark.anyio
+
+STORE = StoreRef(tenant="acme", store_id="100001")
+ORDER: dict[str, Any] = {
+    "id": "500001",
+    "source_id": "A-1",
+    "email": "ada@example.com",
+    "date_updated": "2026-01-01 00:00:00",
+    "order_total": 21.5,
+    "folder_id": 1,
+    "shipping": {"first_name": "Ada", "last_name": "Lovelace", "city": "London", "phone": "1"},
+    "order_items": [{"id": "1", "name": "Mug", "price": 9.5, "quantity": 1}],
+    "order_metadata": {"fraud_score": 0},
+    "x_unmodelled": {"kept": [1, 2, 3]},
+}
+
+
+class World:
+    def __init__(self, jitter: float = 1.0) -> None:
+        self.clock = FakeClock()
+        self.gateway = RacingOrderGateway({"500001": ORDER})
+        self.cache = FakeOrderCache(self.clock)
+        self.audit = FakeAuditLog()
+        self.update = UpdateOrder(
+            gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock,
+            policy=ConflictPolicy(), jitter=lambda: jitter,
+        )  # fmt: skip
+
+    @property
+    def puts(self) -> list[dict[str, Any]]:
+        return [doc for kind, _, doc in self.gateway.writes if kind == "replace" and doc is not None]
+
+    @property
+    def stored(self) -> dict[str, Any]:
+        return self.gateway.docs["500001"]
+
+    @property
+    def invalidated(self) -> bool:
+        return self.cache.counters.get(generation_key(STORE), 0) > 0
+
+
+def cmd(changes: dict[str, Any], **kw: Any) -> UpdateOrderCommand:
+    return UpdateOrderCommand.parse(STORE, "500001", changes, **kw)
+
+
+async def test_the_put_is_the_whole_fetched_order_with_only_the_named_keys_changed() -> None:
+    world = World()
+    result = await world.update(cmd({"email": "new@example.com", "shipping": {"city": "Paris"}}))
+    expected = copy.deepcopy(ORDER)
+    expected["email"] = "new@example.com"
+    expected["shipping"]["city"] = "Paris"
+    assert world.puts == [expected]
+    assert (result.changed_fields, result.attempts, result.dry_run) == (("email", "shipping.city"), 1, False)
+    assert [(c.field, c.before, c.after) for c in result.diff] == [
+        ("email", "ada@example.com", "new@example.com"),
+        ("shipping.city", "London", "Paris"),
+    ]
+    assert result.order.fingerprint == Order.from_document(expected).fingerprint
+
+
+async def test_another_writer_once_means_one_retry_and_their_fields_survive() -> None:
+    world = World(jitter=0.5)
+    world.gateway.race_after_read("500001", times=1)
+    result = await world.update(cmd({"email": "new@example.com"}))
+    assert result.attempts == 2
+    assert world.clock.sleeps == [0.25]
+    (put,) = world.puts
+    assert put["email"] == "new@example.com"
+    assert put["tag_name"].startswith("other-")  # the other writer's change was merged onto, not lost
+    assert put["order_metadata"] == {"fraud_score": 0, "picked_by": "warehouse"}
+    (record,) = world.audit.records
+    assert (record.outcome, record.attempts, record.tool, record.tenant, record.store_id) == (
+        "ok", 2, "orders.update", "acme", "100001",
+    )  # fmt: skip
+    assert [(c.field, c.before, c.after) for c in record.changes] == [
+        ("email", "ada@example.com", "new@example.com")
+    ]
+
+
+async def test_an_order_that_keeps_changing_gives_up_after_five_attempts_without_writing() -> None:
+    world = World(jitter=0.5)
+    world.gateway.race_after_read("500001", times=None)
+    with pytest.raises(UpdateConflict) as caught:
+        await world.update(cmd({"email": "new@example.com"}))
+    assert str(caught.value) == (
+        "Order 500001 kept changing while we tried to update it (5 attempts; fields that kept changing: "
+        "date_updated, order_metadata.picked_by, tag_name). Nothing was written; read it again and retry."
+    )
+    assert world.puts == []
+    assert world.clock.sleeps == [0.25, 0.5, 1.0, 2.0]  # full jitter under the 0.5, 1, 2, 4 s ceilings
+    assert world.stored["email"] == "ada@example.com"
+    (record,) = world.audit.records
+    assert (record.outcome, record.attempts, record.error) == ("error", 5, str(caught.value))
+    assert [c.field for c in record.changes] == ["email"]
+    assert not world.invalidated  # nothing was sent
+
+
+async def test_the_backoff_ceilings_are_half_one_two_four_seconds_and_jitter_is_clamped() -> None:
+    world = World(jitter=7.0)
+    world.gateway.race_after_read("500001", times=None)
+    with pytest.raises(UpdateConflict):
+        await world.update(cmd({"email": "new@example.com"}))
+    assert world.clock.sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert ConflictPolicy(attempts=6).delay(5, jitter=1.0) == 8.0
+
+
+async def test_an_upstream_409_is_retried_and_the_order_still_written_once() -> None:
+    world = World(jitter=0.0)
+    world.gateway.fail_next("replace", ConcurrentModification("500001"))
+    result = await world.update(cmd({"tag_name": "vip"}))
+    assert (result.attempts, world.clock.sleeps) == (2, [0.0])
+    assert [p["tag_name"] for p in world.puts] == ["vip"]
+    assert world.invalidated
+
+
+async def test_409_every_time_ends_in_a_conflict_and_still_invalidates_the_cache() -> None:
+    world = World(jitter=0.0)
+    world.gateway.fail_next("replace", *[ConcurrentModification("500001") for _ in range(5)])
+    with pytest.raises(UpdateConflict) as caught:
+        await world.update(cmd({"tag_name": "vip"}))
+    assert "(5 attempts; fields that kept changing: unknown fields)" in str(caught.value)
+    assert world.invalidated  # a refused PUT may still have reached OrderDesk
+
+
+async def test_an_expected_fingerprint_refuses_instead_of_retrying_when_the_order_moves() -> None:
+    world = World()
+    fingerprint = Order.from_document(ORDER).fingerprint
+    world.gateway.race_after_read("500001", times=1)
+    with pytest.raises(StaleFingerprint) as caught:
+        await world.update(cmd({"email": "new@example.com"}, expected_fingerprint=fingerprint))
+    assert str(caught.value) == (
+        "Order 500001 changed since you read it (changed: date_updated, order_metadata.picked_by, tag_name). "
+        "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+    )
+    assert world.puts == []
+    assert world.clock.sleeps == []
+
+
+async def test_a_stale_fingerprint_names_the_fields_when_the_read_is_still_cached() -> None:
+    world = World()
+    seen = Order.from_document(ORDER)
+    await world.cache.set(order_key(STORE, "500001"), order_to_cache(seen), ttl=60)
+    world.stored["shipping"]["city"] = "Leeds"
+    with pytest.raises(StaleFingerprint) as caught:
+        await world.update(cmd({"email": "x@example.com"}, expected_fingerprint=seen.fingerprint))
+    assert caught.value.changed_fields == ("shipping.city",)
+    assert world.puts == []
+
+
+async def test_a_stale_fingerprint_without_the_earlier_read_says_so_without_guessing_fields() -> None:
+    world = World()
+    with pytest.raises(StaleFingerprint) as caught:
+        await world.update(cmd({"email": "x@example.com"}, expected_fingerprint="0" * 32))
+    assert str(caught.value) == (
+        "Order 500001 changed since you read it. "
+        "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+    )
+    assert [r.outcome for r in world.audit.records] == ["error"]
+
+
+async def test_a_matching_fingerprint_writes() -> None:
+    world = World()
+    fingerprint = Order.from_document(ORDER).fingerprint
+    await world.update(cmd({"tag_name": "ok"}, expected_fingerprint=fingerprint))
+    assert [p["tag_name"] for p in world.puts] == ["ok"]
+
+
+async def test_dry_run_returns_the_diff_and_writes_nothing() -> None:
+    world = World()
+    result = await world.update(cmd({"shipping": {"phone": None}, "order_notes": []}, dry_run=True))
+    assert [(c.field, c.before, c.after) for c in result.diff] == [
+        ("order_notes", None, []),
+        ("shipping.phone", "1", None),
+    ]
+    assert result.dry_run is True
+    assert world.puts == []
+    assert world.gateway.calls == {"fetch": 1}
+    assert not world.invalidated
+    assert [r.outcome for r in world.audit.records] == ["dry_run"]
+
+
+async def test_an_update_that_changes_nothing_sends_no_put() -> None:
+    world = World()
+    result = await world.update(cmd({"email": "ada@example.com", "shipping": {"city": "London"}}))
+    assert (result.changed_fields, world.puts) == ((), [])
+    assert [r.outcome for r in world.audit.records] == ["noop"]
+
+
+async def test_a_saved_order_missing_a_merged_value_is_a_clear_error_and_invalidates() -> None:
+    world = World()
+    world.gateway.drop_on_save = {"tag_name"}
+    with pytest.raises(UpstreamRejected) as caught:
+        await world.update(cmd({"tag_name": "vip", "email": "new@example.com"}))
+    assert str(caught.value) == (
+        "OrderDesk rejected the request: the order was saved without the new tag_name; "
+        "read it with orders.get to see what OrderDesk kept"
+    )
+    assert world.invalidated
+    assert world.audit.records[0].outcome == "error"
+
+
+async def test_orderdesk_normalising_items_and_numbers_is_not_mistaken_for_a_lost_write() -> None:
+    world = World()
+    world.gateway.normalise = True
+    items = [*ORDER["order_items"], {"name": "Spoon", "price": 2, "quantity": 3}]
+    result = await world.update(cmd({"order_items": items}))
+    assert [i.get("id") for i in result.order.doc["order_items"]] == ["1", "77001"]
+    assert result.order.doc["order_items"][1]["price"] == "2"
+
+
+async def test_refused_keys_and_values_are_audited_without_any_request() -> None:
+    world = World()
+    with pytest.raises(MergeRejected):
+        await world.update(cmd({"order_total": 1}))
+    with pytest.raises(InvalidRequest):
+        await world.update(cmd({"payment_status": "Paid"}))
+    assert world.gateway.calls == {}
+    assert [(r.outcome, r.order_id) for r in world.audit.records] == [("error", "500001")] * 2
+
+
+async def test_an_address_key_the_order_already_has_may_be_changed_even_if_undocumented() -> None:
+    world = World()
+    world.stored["shipping"]["county"] = "Kent"
+    await world.update(cmd({"shipping": {"county": "Surrey"}}))
+    assert world.puts[0]["shipping"]["county"] == "Surrey"
+    with pytest.raises(InvalidRequest) as caught:
+        await world.update(cmd({"customer": {"county": "Surrey"}}))
+    assert "customer has no field county" in str(caught.value)
+
+
+async def test_a_missing_order_is_not_found_and_audited() -> None:
+    world = World()
+    with pytest.raises(OrderNotFound):
+        await world.update(UpdateOrderCommand.parse(STORE, "999", {"email": "a@example.com"}))
+    assert world.audit.records[0].error == "Order 999 was not found in store 100001."
+
+
+async def test_a_successful_update_drops_the_cached_order_and_bumps_the_list_generation() -> None:
+    world = World()
+    key = order_key(STORE, "500001")
+    await world.cache.set(key, order_to_cache(Order.from_document(ORDER)), ttl=60)
+    await world.update(cmd({"email": "z@example.com"}))
+    assert await world.cache.get(key) is None
+    assert key in world.cache.deleted
+    assert world.cache.counters[generation_key(STORE)] == 1
