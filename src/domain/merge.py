@@ -47,19 +47,22 @@ def validate_changes(
         MergeRejected: owned, folder or unknown keys (all of them, in one message).
         InvalidRequest: wrong value types, naming each path.
     """
-    owned = [k for k in changes if k in OWNED_FIELDS]
+    owned = [k for k in changes if k in OWNED_FIELDS and k != "source_id"]
+    fixed = [k for k in changes if k == "source_id"]
     folder = [k for k in changes if k == "folder_id"]
     unknown = [k for k in changes if k not in WRITABLE_FIELDS and k not in OWNED_FIELDS and k != "folder_id"]
-    if owned or folder or unknown:
+    if owned or fixed or folder or unknown:
         reasons = []
         if owned:
             reasons.append(f"OrderDesk sets {', '.join(sorted(owned))} itself.")
+        if fixed:
+            reasons.append("source_id is fixed once the order exists.")
         if folder:
             reasons.append("Moving an order between folders is not supported by orders.update.")
         if unknown:
             reasons.append("Unknown keys are refused so a typo cannot silently change nothing.")
         reasons.append(f"Changeable keys: {', '.join(sorted(WRITABLE_FIELDS))}.")
-        raise MergeRejected([*owned, *folder, *unknown], reasons)
+        raise MergeRejected([*owned, *fixed, *folder, *unknown], reasons)
     problems = check_values(changes, current=current, address_keys=address_keys)
     if problems:
         raise InvalidRequest(problems)
