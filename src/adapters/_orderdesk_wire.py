@@ -17,7 +17,7 @@ from domain.errors import (
 )
 from domain.order import StoreRef
 
-__all__ = ["Answer", "check_answer", "decode_body", "normalize_order", "retry_after_of"]
+__all__ = ["Answer", "check_answer", "decode_body", "expect_order", "normalize_order", "retry_after_of"]
 
 _decoder = msgspec.json.Decoder()
 
@@ -88,6 +88,25 @@ def normalize_order(raw: object) -> dict[str, Any]:
     """
     if not isinstance(raw, dict) or "id" not in raw:
         raise UpstreamUnavailable("the answer had no order in it")
+    order_id = raw["id"]
+    if (
+        isinstance(order_id, bool)
+        or not isinstance(order_id, int | str)
+        or not str(order_id).strip().isdigit()
+    ):
+        raise UpstreamUnavailable("the answer's order has no valid id")
     doc = dict(raw)
-    doc["id"] = str(doc["id"])
+    doc["id"] = str(order_id).strip()
+    return doc
+
+
+def expect_order(raw: object, order_id: str) -> dict[str, Any]:
+    """:func:`normalize_order`, refusing an answer about another order than the one asked for.
+
+    Raises:
+        UpstreamUnavailable: no order, no valid id, or another order's id.
+    """
+    doc = normalize_order(raw)
+    if doc["id"] != order_id:
+        raise UpstreamUnavailable(f"the answer was about order {doc['id'][:20]}, not {order_id}")
     return doc

@@ -15,7 +15,14 @@ from typing import Any
 
 import aiohttp
 
-from adapters._orderdesk_wire import Answer, check_answer, decode_body, normalize_order, retry_after_of
+from adapters._orderdesk_wire import (
+    Answer,
+    check_answer,
+    decode_body,
+    expect_order,
+    normalize_order,
+    retry_after_of,
+)
 from adapters.simulated_gateway import query_params
 from domain.context import current_call
 from domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
@@ -135,16 +142,20 @@ class HttpOrderGateway:
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
         body = await self._request(store, "GET", f"/orders/{order_id}", order_id=order_id)
-        return Order.from_document(normalize_order(body.get("order")))
+        return Order.from_document(expect_order(body.get("order"), order_id))
 
     async def list_page(self, store: StoreRef, query: OrderQuery) -> OrderPage:
         body = await self._request(store, "GET", "/orders", params=query_params(query))
-        raw_orders = body.get("orders")
-        orders = raw_orders if isinstance(raw_orders, list) else []
+        orders = body.get("orders")
+        if not isinstance(orders, list):
+            raise UpstreamUnavailable("the answer had no list of orders in it")
+        raw_total = body.get("total_records", len(orders))
         try:
-            total = int(body.get("total_records", len(orders)))
+            total = int(raw_total)
         except (TypeError, ValueError):
-            total = len(orders)
+            raise UpstreamUnavailable("the answer's total_records is not a number") from None
+        if total < 0 or (total > query.offset + len(orders) and not orders):
+            raise UpstreamUnavailable("the answer's total_records does not match its orders")
         return OrderPage(
             orders=tuple(Order.from_document(normalize_order(o)) for o in orders),
             total_count=max(total, query.offset + len(orders)),
@@ -158,7 +169,7 @@ class HttpOrderGateway:
 
     async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
         body = await self._request(store, "PUT", f"/orders/{order_id}", order_id=order_id, body=doc)
-        return Order.from_document(normalize_order(body.get("order")))
+        return Order.from_document(expect_order(body.get("order"), order_id))
 
     async def delete(self, store: StoreRef, order_id: str) -> None:
         await self._request(store, "DELETE", f"/orders/{order_id}", order_id=order_id)

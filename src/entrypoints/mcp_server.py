@@ -215,7 +215,9 @@ def _register_writes(mcp: MCPServer[AppServices]) -> None:
     async def delete_order(
         order_id: OrderIdArg,
         ctx: Context[AppServices],
-        confirm: Annotated[bool, Field(description="Must be true to delete.")] = False,
+        confirm: Annotated[
+            bool, Field(description="Must be true (a JSON boolean) to delete.", strict=True)
+        ] = False,
         store: StoreArg = None,
     ) -> DeleteOrderOut:
         app = ctx.request_context.lifespan_context
