@@ -7,7 +7,7 @@ import hashlib
 from domain.order import StoreRef
 from domain.pagination import OrderQuery
 
-__all__ = ["generation_key", "idempotency_key", "list_key", "order_key", "store_scope"]
+__all__ = ["generation_key", "idempotency_key", "list_key", "order_key", "order_version_key", "store_scope"]
 
 
 def store_scope(store: StoreRef) -> str:
@@ -16,6 +16,12 @@ def store_scope(store: StoreRef) -> str:
 
 def order_key(store: StoreRef, order_id: str) -> str:
     return f"{store_scope(store)}:orders:{order_id}"
+
+
+def order_version_key(store: StoreRef, order_id: str) -> str:
+    """The order's write counter: every write bumps it, so a read that overlapped a write of
+    *this* order never fills the cache (writes to other orders do not disturb it)."""
+    return f"{store_scope(store)}:orders:{order_id}:v"
 
 
 def generation_key(store: StoreRef) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.cache_keys import generation_key, order_key
+from domain.cache_keys import generation_key, order_key, order_version_key
 from domain.order import StoreRef
 from ports.cache import OrderCache
 
@@ -17,4 +17,5 @@ async def invalidate_order(cache: OrderCache, store: StoreRef, order_id: str | N
     """
     await cache.incr(generation_key(store))
     if order_id is not None:
+        await cache.incr(order_version_key(store, order_id))
         await cache.delete(order_key(store, order_id))

@@ -2,15 +2,15 @@
 
 A hit is served from the cache. A miss fetches upstream once per key however many callers
 wait (single flight) and caches the order for ``ttl`` seconds, unless a write to the store
-may have landed during the fetch: the fill is guarded by the store's generation, which every
-write bumps (``invalidate_order``) before it deletes the order's entry.
+may have landed during the fetch: the fill is guarded by the order's write counter, which every
+write of that order bumps (``invalidate_order``) before it deletes the order's entry.
 """
 
 from __future__ import annotations
 
 import anyio
 
-from domain.cache_keys import generation_key, order_key
+from domain.cache_keys import order_key, order_version_key
 from domain.cache_stats import CacheStats
 from domain.cached_orders import order_from_cache, order_to_cache
 from domain.commands import GetOrderCommand
@@ -46,7 +46,7 @@ class GetOrder:
             self._stats.hit(cmd.store)
             return cached
         self._stats.miss(cmd.store)
-        generation = await self._cache.get_counter(generation_key(cmd.store))
+        generation = await self._cache.get_counter(order_version_key(cmd.store, cmd.order_id))
         if generation < 0:
             # Cache unusable: nothing guards a fill, and sharing a flight could hand this
             # caller data from before a write that finished before it asked.
@@ -63,7 +63,7 @@ class GetOrder:
         # a stored-but-unverified entry behind.
         with anyio.CancelScope(shield=True):
             await self._cache.set(key, order_to_cache(order), ttl=self._ttl)
-            if await self._cache.get_counter(generation_key(store)) != generation:
+            if await self._cache.get_counter(order_version_key(store, order_id)) != generation:
                 # A write bumped the generation while we fetched, so what we stored may
                 # predate it; its own delete may already have run before our set.
                 await self._cache.delete(key)
