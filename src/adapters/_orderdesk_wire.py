@@ -16,8 +16,17 @@ from domain.errors import (
     UpstreamUnavailable,
 )
 from domain.order import StoreRef
+from domain.pagination import OrderQuery
 
-__all__ = ["Answer", "check_answer", "decode_body", "expect_order", "normalize_order", "retry_after_of"]
+__all__ = [
+    "Answer",
+    "check_answer",
+    "decode_body",
+    "expect_order",
+    "normalize_order",
+    "query_params",
+    "retry_after_of",
+]
 
 _decoder = msgspec.json.Decoder()
 
@@ -110,3 +119,18 @@ def expect_order(raw: object, order_id: str) -> dict[str, Any]:
     if doc["id"] != order_id:
         raise UpstreamUnavailable(f"the answer was about order {doc['id'][:20]}, not {order_id}")
     return doc
+
+
+def query_params(query: OrderQuery) -> dict[str, str]:
+    """OrderDesk's ``GET /orders`` parameters for ``query``."""
+    params = {"limit": str(query.limit), "offset": str(query.offset)}
+    if query.folder_id:
+        params["folder_id"] = ",".join(str(f) for f in query.folder_id)
+    for name in (
+        "folder_name", "source_id", "email", "search_start_date", "search_end_date", "modified_start_date",
+        "modified_end_date", "order_by", "order",
+    ):  # fmt: skip
+        value = getattr(query, name)
+        if value is not None:
+            params[name] = str(value)
+    return params

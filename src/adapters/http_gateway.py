@@ -21,9 +21,9 @@ from adapters._orderdesk_wire import (
     decode_body,
     expect_order,
     normalize_order,
+    query_params,
     retry_after_of,
 )
-from adapters.simulated_gateway import query_params
 from domain.context import current_call
 from domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
 from domain.order import Order, StoreRef

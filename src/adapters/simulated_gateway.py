@@ -16,33 +16,18 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from adapters._orderdesk_wire import Answer, check_answer, decode_body
+from adapters._orderdesk_wire import Answer, check_answer, decode_body, query_params
 from adapters.simulator import SimError, SimulatorState
 from adapters.simulator._faults import HttpFault
 from domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
 from domain.order import Order, StoreRef
 from domain.pagination import OrderPage, OrderQuery
 
-__all__ = ["SimulatedOrderGateway", "query_params"]
+__all__ = ["SimulatedOrderGateway"]
 
 _T = TypeVar("_T")
 _IN_PROCESS = ("fail", "rate_limit", "error_body", "drop")
 _SERVER_ERROR = b'{"status":"error","message":"Server error"}'
-
-
-def query_params(query: OrderQuery) -> dict[str, str]:
-    """OrderDesk's ``GET /orders`` parameters for ``query`` (shared with the HTTP gateway)."""
-    params = {"limit": str(query.limit), "offset": str(query.offset)}
-    if query.folder_id:
-        params["folder_id"] = ",".join(str(f) for f in query.folder_id)
-    for name in (
-        "folder_name", "source_id", "email", "search_start_date", "search_end_date", "modified_start_date",
-        "modified_end_date", "order_by", "order",
-    ):  # fmt: skip
-        value = getattr(query, name)
-        if value is not None:
-            params[name] = str(value)
-    return params
 
 
 def _fault_answer(fault: HttpFault) -> Answer:
