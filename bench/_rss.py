@@ -15,13 +15,13 @@ from typing import Any
 
 import anyio
 
-from adapters.memory_cache import MemoryOrderCache
-from adapters.simulator._seed import sample_orders
-from adapters.system_clock import SystemClock
-from domain.cache_keys import order_key
-from domain.cached_orders import order_to_cache
-from domain.order import Order, StoreRef
-from entrypoints.settings import Settings
+from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.simulator._seed import sample_orders
+from orderdesk_mcp.adapters.system_clock import SystemClock
+from orderdesk_mcp.domain.cache_keys import order_key
+from orderdesk_mcp.domain.cached_orders import order_to_cache
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.entrypoints.settings import Settings
 
 __all__ = ["COUNT", "MODES", "measure_rss", "rss_child"]
 

@@ -19,11 +19,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from typing_extensions import TypedDict
 
-from domain.cache_stats import CacheStats
-from entrypoints.container import Container, open_services
-from entrypoints.mcp_server import build_server
-from entrypoints.services import AppServices
-from entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.entrypoints.container import Container, open_services
+from orderdesk_mcp.entrypoints.mcp_server import build_server
+from orderdesk_mcp.entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
 __all__ = ["NOOP", "Served", "TransportName", "serve_transport"]
 

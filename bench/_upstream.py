@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from adapters.simulator import SimulatorState, create_app, default_state
-from entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
+from orderdesk_mcp.adapters.simulator import SimulatorState, create_app, default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
 
 __all__ = ["Upstream", "running_simulator"]
 

@@ -1,4 +1,4 @@
-"""FakeOrderCache: a dict-backed :class:`~ports.cache.OrderCache` that records deletions.
+"""FakeOrderCache: a dict-backed :class:`~orderdesk_mcp.ports.cache.OrderCache` that records deletions.
 
 Values are copied through JSON on the way in and out, as a real backend would, so a test can
 never pass because a caller kept a reference to cached state. TTLs run on the clock port.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ports.cache import OrderCache
-from ports.clock import Clock
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
 from tests.fakes import FakeClock
 
 __all__ = ["FakeOrderCache"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hmac
 
-from domain.errors import CredentialsMissing
-from domain.order import StoreRef
-from domain.tenancy import StoreAccess
-from ports.credentials import CredentialStore
+from orderdesk_mcp.domain.errors import CredentialsMissing
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import StoreAccess
+from orderdesk_mcp.ports.credentials import CredentialStore
 
 __all__ = ["FakeCredentialStore"]
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import anyio
 
-from domain.errors import OutcomeUnknown
-from domain.order import Order, StoreRef
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.errors import OutcomeUnknown
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.fakes import FakeOrderGateway
 
 __all__ = ["RacingOrderGateway", "set_tag"]

@@ -8,12 +8,12 @@ from typing import Any
 
 import anyio
 
-from domain.errors import OrderDeskError, OrderNotFound
-from domain.order import Order, StoreRef
-from domain.pagination import OrderPage, OrderQuery
-from ports.audit import AuditLog, AuditRecord
-from ports.clock import Clock
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.errors import OrderDeskError, OrderNotFound
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.ports.audit import AuditLog, AuditRecord
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["FakeAuditLog", "FakeClock", "FakeOrderGateway"]
 

@@ -13,10 +13,10 @@ from dependency_injector import providers
 from mcp import Client
 from mcp.types import CallToolResult
 
-from adapters.simulator import SimulatorState, default_state
-from entrypoints.container import Container
-from entrypoints.serve import create_server
-from entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.entrypoints.container import Container
+from orderdesk_mcp.entrypoints.serve import create_server
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
 __all__ = ["STORE", "error_text", "make_container", "mcp_client"]
 

@@ -7,12 +7,12 @@ import sys
 import anyio
 import redis.asyncio
 
-from adapters.env_credentials import EnvCredentialStore
-from adapters.http_gateway import HttpOrderGateway
-from adapters.redis_rate_limiter import RedisRateLimiter
-from adapters.system_clock import SystemClock
-from domain.errors import OrderDeskError
-from domain.order import StoreRef
+from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
+from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
+from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
+from orderdesk_mcp.adapters.system_clock import SystemClock
+from orderdesk_mcp.domain.errors import OrderDeskError
+from orderdesk_mcp.domain.order import StoreRef
 
 
 async def main(base_url: str, redis_url: str, prefix: str, seconds: float) -> None:

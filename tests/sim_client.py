@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.simulator import SimulatorState, create_app
+from orderdesk_mcp.adapters.simulator import SimulatorState, create_app
 
 __all__ = ["AUTH", "KEY", "STORE", "SimClient", "call", "served"]
 

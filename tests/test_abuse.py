@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.simulator import default_state
-from entrypoints.mcp_server import INSTRUCTIONS
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import default_state
+from orderdesk_mcp.entrypoints.mcp_server import INSTRUCTIONS
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 from tests.upstream_harness import served_simulator
 

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from adapters.simulator import SimulatorState, default_state
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio

@@ -19,8 +19,8 @@ from aiohttp.test_utils import TestServer
 from dependency_injector import providers
 from mcp import Client
 
-from adapters.simulator import SimulatorState, default_state
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 from tests.upstream_harness import served_simulator
 

@@ -1,4 +1,9 @@
-"""The dependency rule of the hexagon, checked on every module's absolute imports."""
+"""The dependency rule of the hexagon, checked on every module's absolute imports.
+
+First-party imports are ``orderdesk_mcp.<layer>...``; the rule is about the layer, so an
+import's root is taken as the layer name for first-party modules and the top-level name
+for everything else.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+PACKAGE = "orderdesk_mcp"
 
 # Layer -> third-party (or first-party) roots it may import besides the standard library.
 ALLOWED: dict[str, set[str]] = {
@@ -16,7 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "ports": {"ports", "domain", "msgspec"},
     "adapters": {"adapters", "ports", "domain", "msgspec", "anyio", "aiohttp", "redis", "cryptography"},
     "entrypoints": {"*"},
+    "__init__.py": set(),
 }
+LAYERS = {"domain", "ports", "adapters", "entrypoints"}
 VALUE_MODULES_NEVER_IMPORT = {"ports"}  # domain value modules (not use cases) stay free of ports
 
 
@@ -29,11 +37,18 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(), filename=str(path))
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            found.append((node.lineno, "relative import"))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, _root(alias.name)) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module.split(".")[0]))
+            found.append((node.lineno, _root(node.module)))
     return found
+
+
+def _root(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if parts[0] == PACKAGE and len(parts) > 1 else parts[0]
 
 
 def _violations() -> list[str]:
@@ -54,6 +69,24 @@ def _violations() -> list[str]:
 
 def test_every_module_respects_the_dependency_rule() -> None:
     assert _violations() == []
+
+
+def test_first_party_imports_name_the_installed_package() -> None:
+    """``import domain`` would find PyPI's unrelated top-level packages once installed."""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            offenders += [
+                f"{path.relative_to(SRC)}:{node.lineno} {n}" for n in names if n.split(".")[0] in LAYERS
+            ]
+    assert offenders == []
 
 
 def test_domain_never_touches_io_libraries() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.jsonl_audit_log import JsonlAuditLog, tail, verify
-from entrypoints.cli import main
-from ports.audit import AuditRecord, FieldChange
+from orderdesk_mcp.adapters.jsonl_audit_log import JsonlAuditLog, tail, verify
+from orderdesk_mcp.entrypoints.cli import main
+from orderdesk_mcp.ports.audit import AuditRecord, FieldChange
 
 pytestmark = pytest.mark.anyio
 

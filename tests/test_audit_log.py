@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from adapters.jsonl_audit_log import GENESIS, JsonlAuditLog, tail, verify
-from entrypoints import cli_audit
-from ports.audit import AuditLog, AuditRecord, FieldChange
+from orderdesk_mcp.adapters.jsonl_audit_log import GENESIS, JsonlAuditLog, tail, verify
+from orderdesk_mcp.entrypoints import cli_audit
+from orderdesk_mcp.ports.audit import AuditLog, AuditRecord, FieldChange
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,9 @@ from typing import Any
 import anyio
 import pytest
 
-from adapters.memory_cache import MemoryOrderCache
-from adapters.redis_cache import RedisOrderCache, redis_client_from_url
-from ports.cache import OrderCache
+from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
+from orderdesk_mcp.ports.cache import OrderCache
 from tests.fakes import FakeClock
 
 _memory: OrderCache = MemoryOrderCache(clock=FakeClock())

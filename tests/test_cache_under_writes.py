@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory_cache import MemoryOrderCache
-from domain.cache_keys import order_key
-from domain.cache_stats import CacheStats
-from domain.commands import GetOrderCommand
-from domain.order import Order, StoreRef
-from domain.use_cases.cache_invalidation import invalidate_order
-from domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.domain.cache_keys import order_key
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.commands import GetOrderCommand
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.get_order import GetOrder
 from tests.fakes import FakeClock, FakeOrderGateway
 
 pytestmark = pytest.mark.anyio

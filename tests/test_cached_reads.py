@@ -9,17 +9,17 @@ import anyio
 import pytest
 import redis.asyncio
 
-from adapters.memory_cache import MemoryOrderCache
-from adapters.redis_cache import RedisOrderCache, redis_client_from_url
-from domain.cache_stats import CacheStats
-from domain.commands import GetOrderCommand, ListOrdersCommand
-from domain.errors import OrderDeskError, OrderNotFound, UpstreamUnavailable
-from domain.order import Order, StoreRef
-from domain.pagination import OrderQuery
-from domain.use_cases.cache_invalidation import invalidate_order
-from domain.use_cases.get_order import GetOrder
-from domain.use_cases.list_orders import ListOrders
-from ports.cache import OrderCache
+from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
+from orderdesk_mcp.domain.errors import OrderDeskError, OrderNotFound, UpstreamUnavailable
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
+from orderdesk_mcp.ports.cache import OrderCache
 from tests.fakes import FakeClock, FakeOrderGateway
 
 STORE = StoreRef(tenant="acme", store_id="1001")

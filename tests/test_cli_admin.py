@@ -12,11 +12,11 @@ from types import TracebackType
 
 import pytest
 
-from adapters.keyring import Keyring
-from domain.errors import AuthenticationFailed
-from domain.order import StoreRef
-from entrypoints.cli_admin import ConnectionChecker, register
-from ports.credentials import CredentialStore
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.domain.errors import AuthenticationFailed
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.entrypoints.cli_admin import ConnectionChecker, register
+from orderdesk_mcp.ports.credentials import CredentialStore
 
 CANARY = "CANARY-cli-api-key-51d0c3"
 

@@ -9,9 +9,9 @@ from typing import Any
 import anyio
 import pytest
 
-from domain.cache_keys import generation_key, idempotency_key
-from domain.commands import CreateOrderCommand
-from domain.errors import (
+from orderdesk_mcp.domain.cache_keys import generation_key, idempotency_key
+from orderdesk_mcp.domain.commands import CreateOrderCommand
+from orderdesk_mcp.domain.errors import (
     IdempotencyMismatch,
     IdempotencyUnavailable,
     InvalidRequest,
@@ -19,9 +19,9 @@ from domain.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from domain.order import StoreRef
-from domain.results import CreatedOrder
-from domain.use_cases.create_order import CreateOrder, generated_source_id
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.results import CreatedOrder
+from orderdesk_mcp.domain.use_cases.create_order import CreateOrder, generated_source_id
 from tests.fake_cache import FakeOrderCache
 from tests.fake_writers import RacingOrderGateway
 from tests.fakes import FakeAuditLog, FakeClock

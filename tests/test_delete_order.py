@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from domain.cache_keys import generation_key, order_key
-from domain.commands import DeleteOrderCommand
-from domain.context import CallContext, call_context
-from domain.errors import ConfirmationRequired, OrderNotFound
-from domain.order import StoreRef
-from domain.use_cases.delete_order import DeleteOrder
+from orderdesk_mcp.domain.cache_keys import generation_key, order_key
+from orderdesk_mcp.domain.commands import DeleteOrderCommand
+from orderdesk_mcp.domain.context import CallContext, call_context
+from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderNotFound
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from tests.fake_cache import FakeOrderCache
 from tests.fake_writers import RacingOrderGateway
 from tests.fakes import FakeAuditLog, FakeClock

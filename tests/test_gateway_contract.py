@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.simulated_gateway import SimulatedOrderGateway
-from adapters.simulator import SimulatorState
-from domain.errors import (
+from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.domain.errors import (
     AuthenticationFailed,
     ConcurrentModification,
     CredentialsMissing,
     OrderNotFound,
     UpstreamRejected,
 )
-from domain.order import StoreRef
-from domain.pagination import OrderQuery
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator
 
 pytestmark = pytest.mark.anyio

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from adapters.keyring import Keyring
-from adapters.sqlite_credentials import SqliteCredentialStore
-from entrypoints.http_auth import BearerAuthMiddleware, current_tenant, tenant_of_request
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+from orderdesk_mcp.entrypoints.http_auth import BearerAuthMiddleware, current_tenant, tenant_of_request
 
 BASE = "http://127.0.0.1:8000"  # the SDK's DNS-rebinding guard accepts loopback hosts
 UNAUTHORIZED = {"error": "unauthorized", "message": "Missing or invalid bearer token"}

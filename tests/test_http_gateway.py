@@ -10,20 +10,20 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from adapters.http_gateway import USER_AGENT, HttpOrderGateway
-from adapters.memory_rate_limiter import MemoryRateLimiter
-from adapters.simulator import SimulatorState
-from domain.context import CallContext, call_context
-from domain.errors import (
+from orderdesk_mcp.adapters.http_gateway import USER_AGENT, HttpOrderGateway
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.domain.context import CallContext, call_context
+from orderdesk_mcp.domain.errors import (
     AuthenticationFailed,
     OutcomeUnknown,
     RateLimited,
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from domain.order import StoreRef
-from domain.retry import RetryPolicy
-from domain.use_cases.resilient_gateway import ResilientOrderGateway
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.retry import RetryPolicy
+from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from tests.fake_credentials import FakeCredentialStore
 from tests.fakes import FakeClock
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator

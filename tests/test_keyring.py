@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.keyring import Keyring, KeyringError
+from orderdesk_mcp.adapters.keyring import Keyring, KeyringError
 
 
 def _b64(key: bytes) -> str:

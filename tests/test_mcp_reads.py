@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.simulator import default_state
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
-from adapters.simulator import default_state
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio

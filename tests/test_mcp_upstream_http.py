@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from adapters.simulator import SimulatorState, create_app, default_state
-from entrypoints.logging_setup import install_call_context_records
+from orderdesk_mcp.adapters.simulator import SimulatorState, create_app, default_state
+from orderdesk_mcp.entrypoints.logging_setup import install_call_context_records
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio

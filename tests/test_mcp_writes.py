@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.simulator import SimulatorState, default_state
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio
@@ -137,7 +137,7 @@ async def test_read_only_mode_hides_and_refuses_write_tools(tmp_path: Path) -> N
 
 
 async def test_every_mutation_is_audited_and_the_chain_verifies(tmp_path: Path) -> None:
-    from adapters.jsonl_audit_log import verify
+    from orderdesk_mcp.adapters.jsonl_audit_log import verify
 
     state = _state()
     order_id = next(iter(state.orders(STORE)))

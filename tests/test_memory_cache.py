@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from adapters.memory_cache import ENTRY_OVERHEAD_BYTES, MemoryOrderCache
+from orderdesk_mcp.adapters.memory_cache import ENTRY_OVERHEAD_BYTES, MemoryOrderCache
 from tests.fakes import FakeClock
 
 

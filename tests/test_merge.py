@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidRequest, MergeRejected
-from domain.merge import diff, merge, validate_changes
+from orderdesk_mcp.domain.errors import InvalidRequest, MergeRejected
+from orderdesk_mcp.domain.merge import diff, merge, validate_changes
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
 VALUES = st.recursive(

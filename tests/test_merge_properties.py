@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.merge import carries, diff, merge
+from orderdesk_mcp.domain.merge import carries, diff, merge
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))
 VALUES = st.recursive(

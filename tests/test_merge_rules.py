@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from domain.conflict_policy import ConflictPolicy
-from domain.errors import InvalidRequest, MergeRejected
-from domain.merge import carries, lost_fields, validate_changes
-from domain.order_rules import check_new_order, looks_like_sent
-from domain.results import Change
+from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.errors import InvalidRequest, MergeRejected
+from orderdesk_mcp.domain.merge import carries, lost_fields, validate_changes
+from orderdesk_mcp.domain.order_rules import check_new_order, looks_like_sent
+from orderdesk_mcp.domain.results import Change
 
 CHANGEABLE = (
     "Changeable keys: cc_exp, cc_number, checkout_data, customer, customer_id, discount_list, email, "

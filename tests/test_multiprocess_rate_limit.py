@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from adapters.simulator import SimulatorState
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from tests.upstream_harness import API_KEY, STORE_ID, served_simulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

@@ -8,14 +8,14 @@ from typing import Any
 import anyio
 import pytest
 
-from adapters.memory_cache import MemoryOrderCache
-from adapters.simulated_gateway import SimulatedOrderGateway
-from adapters.simulator import SimulatorState
-from domain.cache_keys import generation_key, order_key
-from domain.cached_orders import order_to_cache
-from domain.commands import CreateOrderCommand, DeleteOrderCommand, UpdateOrderCommand
-from domain.conflict_policy import ConflictPolicy
-from domain.errors import (
+from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.domain.cache_keys import generation_key, order_key
+from orderdesk_mcp.domain.cached_orders import order_to_cache
+from orderdesk_mcp.domain.commands import CreateOrderCommand, DeleteOrderCommand, UpdateOrderCommand
+from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.errors import (
     ConfirmationRequired,
     IdempotencyMismatch,
     InvalidRequest,
@@ -24,10 +24,10 @@ from domain.errors import (
     StaleFingerprint,
     UpdateConflict,
 )
-from domain.order import Order, StoreRef
-from domain.use_cases.create_order import CreateOrder
-from domain.use_cases.delete_order import DeleteOrder
-from domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
+from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
+from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
 from tests.fakes import FakeAuditLog, FakeClock
 
 pytestmark = pytest.mark.anyio

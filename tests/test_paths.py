@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.paths import credentials_db, data_dir_from, default_data_dir
+from orderdesk_mcp.entrypoints.paths import credentials_db, data_dir_from, default_data_dir
 
 
 def test_the_explicit_setting_wins() -> None:

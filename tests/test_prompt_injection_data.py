@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from adapters.simulator import SimulatorState, default_state
-from entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, make_container, mcp_client
 from tests.upstream_harness import served_simulator
 

@@ -13,12 +13,12 @@ import anyio
 import pytest
 import redis.asyncio
 
-from adapters.memory_rate_limiter import MemoryRateLimiter
-from adapters.redis_rate_limiter import RedisRateLimiter
-from adapters.system_clock import SystemClock
-from domain.errors import RateLimited
-from domain.order import StoreRef
-from ports.rate_limiter import RateLimiter
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
+from orderdesk_mcp.adapters.system_clock import SystemClock
+from orderdesk_mcp.domain.errors import RateLimited
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.ports.rate_limiter import RateLimiter
 from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -198,7 +198,7 @@ async def test_redis_resync_counts_the_refill_since_the_last_touch(
 async def test_a_dead_redis_falls_back_to_the_process_bucket_with_one_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="adapters.redis_rate_limiter")
+    caplog.set_level(logging.WARNING, logger="orderdesk_mcp.adapters.redis_rate_limiter")
     client = redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     try:
         limiter = RedisRateLimiter(client=client, burst=2, per_second=1.0, clock=FakeClock())

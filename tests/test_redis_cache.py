@@ -16,20 +16,20 @@ import pytest
 import redis.asyncio
 from redis.asyncio.retry import Retry
 
-from adapters.redis_cache import RedisOrderCache, redis_client_from_url
-from domain.cache_stats import CacheStats
-from domain.commands import GetOrderCommand, ListOrdersCommand
-from domain.order import StoreRef
-from domain.use_cases.cache_invalidation import invalidate_order
-from domain.use_cases.get_order import GetOrder
-from domain.use_cases.list_orders import ListOrders
-from ports.cache import OrderCache
+from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
+from orderdesk_mcp.ports.cache import OrderCache
 from tests.conftest import RedisServer
 from tests.fakes import FakeOrderGateway
 
 STORE = StoreRef(tenant="acme", store_id="1001")
 ROOT = Path(__file__).resolve().parents[1]
-LOGGER = "adapters.redis_cache"
+LOGGER = "orderdesk_mcp.adapters.redis_cache"
 
 
 def _is_an_order_cache(client: redis.asyncio.Redis) -> OrderCache:
@@ -200,9 +200,9 @@ async def test_a_write_in_one_process_invalidates_what_another_process_cached(
 INVALIDATE_IN_CHILD = """
 import sys
 import anyio
-from adapters.redis_cache import RedisOrderCache, redis_client_from_url
-from domain.order import StoreRef
-from domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
 
 async def main() -> None:
     client = redis_client_from_url(sys.argv[1])

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from adapters.memory_rate_limiter import MemoryRateLimiter
-from domain.context import CallContext, call_context
-from domain.errors import (
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.domain.context import CallContext, call_context
+from orderdesk_mcp.domain.errors import (
     DeadlineExceeded,
     OrderNotFound,
     OutcomeUnknown,
@@ -16,11 +16,11 @@ from domain.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from domain.order import StoreRef
-from domain.pagination import OrderQuery
-from domain.retry import RetryPolicy
-from domain.use_cases.resilient_gateway import ResilientOrderGateway
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.domain.retry import RetryPolicy
+from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
+from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.fakes import FakeClock, FakeOrderGateway
 
 pytestmark = pytest.mark.anyio

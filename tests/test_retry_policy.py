@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import (
+from orderdesk_mcp.domain.errors import (
     AuthenticationFailed,
     ConcurrentModification,
     DeadlineExceeded,
@@ -17,7 +17,7 @@ from domain.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from domain.retry import RetryPolicy, backoff_delay, is_retryable, retry_delay
+from orderdesk_mcp.domain.retry import RetryPolicy, backoff_delay, is_retryable, retry_delay
 
 
 def test_the_default_policy_is_four_attempts_with_1_2_4_second_ceilings() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.settings import Settings, SettingsError, load_settings
+from orderdesk_mcp.entrypoints.settings import Settings, SettingsError, load_settings
 
 
 def test_no_credentials_means_the_simulator() -> None:

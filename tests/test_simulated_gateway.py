@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.simulated_gateway import SimulatedOrderGateway
-from adapters.simulator import SimulatorState
-from domain.errors import (
+from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.domain.errors import (
     AuthenticationFailed,
     ConcurrentModification,
     OrderNotFound,
@@ -15,9 +15,9 @@ from domain.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from domain.order import StoreRef
-from domain.pagination import OrderQuery
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.factories import order_doc, order_docs
 from tests.fakes import FakeClock
 

@@ -11,7 +11,7 @@ import anyio
 import msgspec
 import pytest
 
-from adapters.simulator import SimulatorState
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from tests.factories import order_doc
 from tests.fakes import FakeClock
 from tests.sim_client import AUTH, STORE, SimClient, call, served

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
 from tests.factories import order_doc, order_docs
 from tests.fakes import FakeClock
 from tests.sim_client import AUTH, KEY, STORE, SimClient, call, served

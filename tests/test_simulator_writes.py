@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.simulator import SimulatorState
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from tests.factories import order_doc
 from tests.fakes import FakeClock
 from tests.sim_client import STORE, SimClient, call, served

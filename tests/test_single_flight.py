@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.single_flight import SingleFlight
 
 
 class _Upstream:

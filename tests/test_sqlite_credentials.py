@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.credential_admin import CredentialAdminError, StoreRow
-from adapters.keyring import Keyring
-from adapters.sqlite_credentials import CredentialsUnreadable, SqliteCredentialStore
-from domain.errors import CredentialsMissing
-from domain.order import StoreRef
-from domain.tenancy import StoreAccess
-from ports.credentials import CredentialStore
+from orderdesk_mcp.adapters.credential_admin import CredentialAdminError, StoreRow
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_credentials import CredentialsUnreadable, SqliteCredentialStore
+from orderdesk_mcp.domain.errors import CredentialsMissing
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import StoreAccess
+from orderdesk_mcp.ports.credentials import CredentialStore
 
 CANARY = "CANARY-api-key-7f3a9c1e5b"
 OTHER = "other-api-key-0000000000"

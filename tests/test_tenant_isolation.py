@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from adapters.env_credentials import EnvCredentialStore
-from adapters.keyring import Keyring
-from adapters.sqlite_credentials import SqliteCredentialStore
-from domain.errors import CredentialsMissing, StoreNotFound, StoreSelectionRequired
-from domain.order import StoreRef
-from domain.tenancy import StoreAccess, choose_store
-from ports.credentials import CredentialStore
+from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+from orderdesk_mcp.domain.errors import CredentialsMissing, StoreNotFound, StoreSelectionRequired
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import StoreAccess, choose_store
+from orderdesk_mcp.ports.credentials import CredentialStore
 
 TENANTS = st.from_regex(r"[a-z][a-z0-9._-]{0,8}", fullmatch=True)
 STORE_IDS = st.from_regex(r"[1-9][0-9]{0,3}", fullmatch=True)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from domain.cache_keys import generation_key, order_key
-from domain.cached_orders import order_to_cache
-from domain.commands import UpdateOrderCommand
-from domain.conflict_policy import ConflictPolicy
-from domain.errors import (
+from orderdesk_mcp.domain.cache_keys import generation_key, order_key
+from orderdesk_mcp.domain.cached_orders import order_to_cache
+from orderdesk_mcp.domain.commands import UpdateOrderCommand
+from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.errors import (
     ConcurrentModification,
     InvalidRequest,
     MergeRejected,
@@ -23,8 +23,8 @@ from domain.errors import (
     UpdateConflict,
     UpstreamRejected,
 )
-from domain.order import Order, StoreRef
-from domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
 from tests.fake_cache import FakeOrderCache
 from tests.fake_writers import RacingOrderGateway
 from tests.fakes import FakeAuditLog, FakeClock

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from aiohttp.test_utils import TestServer
 
-from adapters.env_credentials import EnvCredentialStore
-from adapters.http_gateway import HttpOrderGateway
-from adapters.memory_rate_limiter import MemoryRateLimiter
-from adapters.simulator import SimulatorState, create_app
+from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
+from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.adapters.simulator import SimulatorState, create_app
 from tests.fakes import FakeClock
 
 __all__ = ["API_KEY", "STORE_ID", "http_gateway", "served_simulator"]

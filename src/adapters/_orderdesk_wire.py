@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from domain.errors import (
+from orderdesk_mcp.domain.errors import (
     AuthenticationFailed,
     ConcurrentModification,
     OrderNotFound,
@@ -15,8 +15,8 @@ from domain.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from domain.order import StoreRef
-from domain.pagination import OrderQuery
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.pagination import OrderQuery
 
 __all__ = [
     "Answer",

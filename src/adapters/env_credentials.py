@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Self
 
-from domain.errors import CredentialsMissing
-from domain.order import StoreRef
-from domain.tenancy import DEFAULT_TENANT, StoreAccess
+from orderdesk_mcp.domain.errors import CredentialsMissing
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, StoreAccess
 
 __all__ = ["EnvCredentialStore"]
 
 
 class EnvCredentialStore:
-    """The :class:`~ports.credentials.CredentialStore` for one configured store.
+    """The :class:`~orderdesk_mcp.ports.credentials.CredentialStore` for one configured store.
 
     Args:
         store_id: OrderDesk's store id.

@@ -2,7 +2,7 @@
 
 Credentials are fetched (and decrypted) per request from the credential store and set as
 headers; they are never logged. Success needs HTTP 2xx *and* ``"status": "success"``;
-everything else is mapped to the domain error tree by :mod:`adapters._orderdesk_wire`.
+everything else is mapped to the domain error tree by :mod:`orderdesk_mcp.adapters._orderdesk_wire`.
 Bodies larger than ``max_response_bytes`` are refused without being read whole.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters._orderdesk_wire import (
+from orderdesk_mcp.adapters._orderdesk_wire import (
     Answer,
     check_answer,
     decode_body,
@@ -24,12 +24,12 @@ from adapters._orderdesk_wire import (
     query_params,
     retry_after_of,
 )
-from domain.context import current_call
-from domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
-from domain.order import Order, StoreRef
-from domain.pagination import OrderPage, OrderQuery
-from ports.credentials import CredentialStore
-from ports.rate_limiter import RateLimiter
+from orderdesk_mcp.domain.context import current_call
+from orderdesk_mcp.domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.ports.credentials import CredentialStore
+from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
 __all__ = ["USER_AGENT", "HttpOrderGateway"]
 

@@ -25,7 +25,7 @@ from typing import IO, Any
 import anyio
 import msgspec
 
-from ports.audit import AuditRecord
+from orderdesk_mcp.ports.audit import AuditRecord
 
 __all__ = ["GENESIS", "JsonlAuditLog", "VerifyReport", "tail", "verify"]
 
@@ -62,7 +62,7 @@ def _last_hash(handle: IO[bytes]) -> str:
 
 
 class JsonlAuditLog:
-    """An :class:`~ports.audit.AuditLog` writing one hash-chained JSON line per record."""
+    """An :class:`~orderdesk_mcp.ports.audit.AuditLog` writing one hash-chained JSON line per record."""
 
     def __init__(self, path: Path) -> None:
         self._path = path

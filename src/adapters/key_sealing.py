@@ -11,7 +11,7 @@ import secrets
 
 from cryptography.exceptions import InvalidTag
 
-from adapters.keyring import Keyring, KeyringError
+from orderdesk_mcp.adapters.keyring import Keyring, KeyringError
 
 __all__ = ["SealBroken", "Sealed", "associated_data", "seal", "unseal"]
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from ports.clock import Clock
+from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["ENTRY_OVERHEAD_BYTES", "MemoryOrderCache"]
 
@@ -39,7 +39,7 @@ class _Entry(NamedTuple):
 
 
 class MemoryOrderCache:
-    """An :class:`~ports.cache.OrderCache` in this process's memory.
+    """An :class:`~orderdesk_mcp.ports.cache.OrderCache` in this process's memory.
 
     A ``ttl`` of zero or less stores nothing (``set`` then just removes the key).
     """

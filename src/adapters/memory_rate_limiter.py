@@ -7,9 +7,9 @@ from types import TracebackType
 
 import anyio
 
-from domain.errors import RateLimited
-from domain.order import StoreRef
-from ports.clock import Clock
+from orderdesk_mcp.domain.errors import RateLimited
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["MemoryRateLimiter"]
 

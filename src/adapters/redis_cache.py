@@ -58,7 +58,7 @@ def _millis(ttl: float) -> int:
 
 
 class RedisOrderCache:
-    """An :class:`~ports.cache.OrderCache` on Redis; keys are stored as ``prefix + key``."""
+    """An :class:`~orderdesk_mcp.ports.cache.OrderCache` on Redis; keys are stored as ``prefix + key``."""
 
     def __init__(
         self,

@@ -14,10 +14,10 @@ from types import TracebackType
 import redis.asyncio
 from redis.exceptions import RedisError
 
-from adapters.memory_rate_limiter import MemoryRateLimiter
-from domain.errors import RateLimited
-from domain.order import StoreRef
-from ports.clock import Clock
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.domain.errors import RateLimited
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["RedisRateLimiter"]
 

@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from adapters._orderdesk_wire import Answer, check_answer, decode_body, query_params
-from adapters.simulator import SimError, SimulatorState
-from adapters.simulator._faults import HttpFault
-from domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
-from domain.order import Order, StoreRef
-from domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.adapters._orderdesk_wire import Answer, check_answer, decode_body, query_params
+from orderdesk_mcp.adapters.simulator import SimError, SimulatorState
+from orderdesk_mcp.adapters.simulator._faults import HttpFault
+from orderdesk_mcp.domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 
 __all__ = ["SimulatedOrderGateway"]
 

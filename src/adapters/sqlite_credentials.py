@@ -1,11 +1,11 @@
 """Tenants and their OrderDesk stores in an encrypted SQLite file: the embedded multi-tenant store.
 
-API keys are sealed with AES-256-GCM under a versioned master key (see :mod:`adapters.key_sealing`),
-bound to their row by the associated data, so a ciphertext copied to another row fails to
-decrypt. Tenants hold the SHA-256 of a random 256-bit bearer token (a fast hash suffices for
-that much entropy); the token is shown once and never stored. A revoked tenant neither
-authenticates nor sees its stores. The ``default`` tenant (the one stdio serves) exists
-without being added; adding it gives it a token for HTTP.
+API keys are sealed with AES-256-GCM under a versioned master key (see
+:mod:`orderdesk_mcp.adapters.key_sealing`), bound to their row by the associated data, so a
+ciphertext copied to another row fails to decrypt. Tenants hold the SHA-256 of a random 256-bit
+bearer token (a fast hash suffices for that much entropy); the token is shown once and never
+stored. A revoked tenant neither authenticates nor sees its stores. The ``default`` tenant (the
+one stdio serves) exists without being added; adding it gives it a token for HTTP.
 
 The port methods run sqlite3 in a worker thread; the management methods (used by the CLI)
 are synchronous. Decryption happens only in :meth:`SqliteCredentialStore.api_key`, and no
@@ -25,7 +25,7 @@ from typing import Any, Self
 
 import anyio.to_thread
 
-from adapters.credential_admin import (
+from orderdesk_mcp.adapters.credential_admin import (
     CredentialAdminError,
     StoreRow,
     TenantRow,
@@ -33,12 +33,12 @@ from adapters.credential_admin import (
     check_store_id,
     check_tenant,
 )
-from adapters.key_sealing import SealBroken, Sealed, seal, unseal
-from adapters.keyring import Keyring
-from adapters.sqlite_file import PrivateSqlite
-from domain.errors import CredentialsMissing
-from domain.order import StoreRef
-from domain.tenancy import DEFAULT_TENANT, StoreAccess
+from orderdesk_mcp.adapters.key_sealing import SealBroken, Sealed, seal, unseal
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_file import PrivateSqlite
+from orderdesk_mcp.domain.errors import CredentialsMissing
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, StoreAccess
 
 __all__ = ["CredentialAdminError", "CredentialsUnreadable", "SqliteCredentialStore", "StoreRow", "TenantRow"]
 
@@ -96,7 +96,7 @@ def _sealed(row: tuple[Any, ...]) -> Sealed:
 
 
 class SqliteCredentialStore:
-    """The :class:`~ports.credentials.CredentialStore` on an encrypted SQLite file.
+    """The :class:`~orderdesk_mcp.ports.credentials.CredentialStore` on an encrypted SQLite file.
 
     Args:
         path: the database file; created with mode 0600 (its directory 0700) when missing.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from domain.order import StoreRef
-from domain.pagination import OrderQuery
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.pagination import OrderQuery
 
 __all__ = ["generation_key", "idempotency_key", "list_key", "order_key", "order_version_key", "store_scope"]
 

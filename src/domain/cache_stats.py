@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from domain.cache_keys import store_scope
-from domain.order import StoreRef
+from orderdesk_mcp.domain.cache_keys import store_scope
+from orderdesk_mcp.domain.order import StoreRef
 
 __all__ = ["CacheStats"]
 

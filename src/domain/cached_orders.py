@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.order import Order
-from domain.pagination import OrderPage
+from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.pagination import OrderPage
 
 __all__ = ["order_from_cache", "order_to_cache", "page_from_cache", "page_to_cache"]
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import msgspec
 
-from domain.errors import InvalidRequest
-from domain.order import StoreRef, normalize_order_id
-from domain.pagination import OrderQuery, validate_paging
+from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.order import StoreRef, normalize_order_id
+from orderdesk_mcp.domain.pagination import OrderQuery, validate_paging
 
 __all__ = [
     "CreateOrderCommand",

@@ -24,9 +24,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from domain.errors import InvalidRequest, MergeRejected
-from domain.order_rules import NESTED_FIELDS, OWNED_FIELDS, WRITABLE_FIELDS, check_values
-from domain.results import Change
+from orderdesk_mcp.domain.errors import InvalidRequest, MergeRejected
+from orderdesk_mcp.domain.order_rules import NESTED_FIELDS, OWNED_FIELDS, WRITABLE_FIELDS, check_values
+from orderdesk_mcp.domain.results import Change
 
 __all__ = ["carries", "diff", "lost_fields", "merge", "validate_changes", "value_at"]
 

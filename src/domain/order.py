@@ -86,7 +86,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     """One order as OrderDesk stores it.
 
     ``doc`` is the document exactly as received (never mutate it: build a new one with
-    :func:`domain.merge.merge`); ``view`` and ``fingerprint`` are derived from it.
+    :func:`orderdesk_mcp.domain.merge.merge`); ``view`` and ``fingerprint`` are derived from it.
     """
 
     doc: dict[str, Any]

@@ -6,8 +6,8 @@ from typing import Literal
 
 import msgspec
 
-from domain.errors import InvalidRequest
-from domain.order import Order
+from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.order import Order
 
 __all__ = ["MAX_LIMIT", "OrderPage", "OrderQuery", "validate_paging"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from domain.order import Order
+from orderdesk_mcp.domain.order import Order
 
 __all__ = ["Change", "CreatedOrder", "DeletedOrder", "UpdatedOrder"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from domain.errors import OrderDeskError, RateLimited, UpstreamUnavailable
+from orderdesk_mcp.domain.errors import OrderDeskError, RateLimited, UpstreamUnavailable
 
 __all__ = ["RetryPolicy", "backoff_delay", "is_retryable", "retry_delay"]
 

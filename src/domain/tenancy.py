@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from domain.errors import StoreNotFound, StoreSelectionRequired
-from domain.order import StoreRef
+from orderdesk_mcp.domain.errors import StoreNotFound, StoreSelectionRequired
+from orderdesk_mcp.domain.order import StoreRef
 
 __all__ = ["DEFAULT_TENANT", "StoreAccess", "choose_store"]
 

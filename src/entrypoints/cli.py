@@ -11,12 +11,12 @@ from typing import Any
 
 import anyio
 
-from adapters.keyring import KeyringError
-from domain.commands import GetOrderCommand, ListOrdersCommand
-from domain.errors import OrderDeskError
-from domain.tenancy import DEFAULT_TENANT, choose_store
-from entrypoints import cli_admin, cli_audit
-from entrypoints.settings import Settings, SettingsError
+from orderdesk_mcp.adapters.keyring import KeyringError
+from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
+from orderdesk_mcp.domain.errors import OrderDeskError
+from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, choose_store
+from orderdesk_mcp.entrypoints import cli_admin, cli_audit
+from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 
 __all__ = ["main"]
 
@@ -25,8 +25,8 @@ _MASTER_KEY = "ORDERDESK_MASTER_KEY"
 
 
 def _load() -> Settings:
-    from entrypoints.paths import data_dir_from
-    from entrypoints.settings import load_settings
+    from orderdesk_mcp.entrypoints.paths import data_dir_from
+    from orderdesk_mcp.entrypoints.settings import load_settings
 
     probe = load_settings()
     sqlite_db = data_dir_from(probe.data_dir or None) / "credentials.sqlite3"
@@ -34,7 +34,7 @@ def _load() -> Settings:
 
 
 def _setup() -> Settings:
-    from entrypoints.logging_setup import configure_logging
+    from orderdesk_mcp.entrypoints.logging_setup import configure_logging
 
     settings = _load()
     configure_logging(
@@ -48,7 +48,7 @@ def _setup() -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from entrypoints.serve import serve
+    from orderdesk_mcp.entrypoints.serve import serve
 
     settings = _setup()
     serve(settings, transport=args.transport, host=args.host, port=args.port)
@@ -56,7 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _simulator(args: argparse.Namespace) -> int:
-    from entrypoints.simulator_cli import run_simulator
+    from orderdesk_mcp.entrypoints.simulator_cli import run_simulator
 
     run_simulator(host=args.host, port=args.port, orders=args.orders, latency=args.latency)
     return 0
@@ -67,8 +67,8 @@ def _print_json(value: Any) -> None:
 
 
 async def _with_services(action: Callable[[Any, Any], Any], store: str | None) -> Any:
-    from domain.context import CallContext, call_context, new_correlation_id
-    from entrypoints.container import Container, open_services
+    from orderdesk_mcp.domain.context import CallContext, call_context, new_correlation_id
+    from orderdesk_mcp.entrypoints.container import Container, open_services
 
     settings = _setup()
     container = Container(settings=settings)
@@ -80,7 +80,7 @@ async def _with_services(action: Callable[[Any, Any], Any], store: str | None) -
 
 
 def _orders_get(args: argparse.Namespace) -> int:
-    from entrypoints.mcp_convert import get_out
+    from orderdesk_mcp.entrypoints.mcp_convert import get_out
 
     async def action(app: Any, ref: Any) -> Any:
         return get_out(await app.get_order(GetOrderCommand.parse(ref, args.order_id)))
@@ -90,7 +90,7 @@ def _orders_get(args: argparse.Namespace) -> int:
 
 
 def _orders_list(args: argparse.Namespace) -> int:
-    from entrypoints.mcp_convert import list_out
+    from orderdesk_mcp.entrypoints.mcp_convert import list_out
 
     async def action(app: Any, ref: Any) -> Any:
         cmd = ListOrdersCommand.parse(

@@ -1,6 +1,6 @@
 """``orderdesk-mcp keys|tenants|stores ...``: manage master keys, tenants and stored OrderDesk stores.
 
-Everything lives in the data directory (:func:`entrypoints.paths.default_data_dir`): the
+Everything lives in the data directory (:func:`orderdesk_mcp.entrypoints.paths.default_data_dir`): the
 encrypted ``credentials.sqlite3`` and, unless ``ORDERDESK_MASTER_KEY`` is set, ``master.key``.
 API keys are read from standard input or a hidden prompt, never from the command line (argv
 shows up in ``ps`` and shell history). Nothing here prints a stored API key; a tenant's
@@ -18,14 +18,14 @@ from typing import Protocol, TypeAlias
 
 import anyio
 
-from adapters.credential_admin import CredentialAdminError
-from adapters.keyring import KeyringError
-from domain.errors import OrderDeskError
-from domain.order import StoreRef
-from domain.tenancy import DEFAULT_TENANT, choose_store
-from entrypoints.cli_admin_support import Handler, open_store, read_api_key, say, warn
-from entrypoints.cli_keys import keys_generate, keys_list, keys_retire, keys_rotate
-from ports.credentials import CredentialStore
+from orderdesk_mcp.adapters.credential_admin import CredentialAdminError
+from orderdesk_mcp.adapters.keyring import KeyringError
+from orderdesk_mcp.domain.errors import OrderDeskError
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, choose_store
+from orderdesk_mcp.entrypoints.cli_admin_support import Handler, open_store, read_api_key, say, warn
+from orderdesk_mcp.entrypoints.cli_keys import keys_generate, keys_list, keys_retire, keys_rotate
+from orderdesk_mcp.ports.credentials import CredentialStore
 
 __all__ = ["ConnectionChecker", "GatewayFactory", "register"]
 
@@ -40,8 +40,8 @@ GatewayFactory = Callable[[CredentialStore], AbstractAsyncContextManager[Connect
 
 
 def _http_gateway(credentials: CredentialStore) -> AbstractAsyncContextManager[ConnectionChecker]:
-    from adapters.http_gateway import HttpOrderGateway
-    from entrypoints.settings import DEFAULT_BASE_URL
+    from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
+    from orderdesk_mcp.entrypoints.settings import DEFAULT_BASE_URL
 
     base_url = os.environ.get("ORDERDESK_BASE_URL", "").strip() or DEFAULT_BASE_URL
     return HttpOrderGateway(base_url=base_url, credentials=credentials)

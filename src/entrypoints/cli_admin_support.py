@@ -7,9 +7,9 @@ import getpass
 import sys
 from collections.abc import Callable
 
-from adapters.keyring import Keyring
-from adapters.sqlite_credentials import SqliteCredentialStore
-from entrypoints.paths import credentials_db, default_data_dir
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+from orderdesk_mcp.entrypoints.paths import credentials_db, default_data_dir
 
 __all__ = ["Handler", "open_store", "read_api_key", "say", "warn"]
 

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from adapters.jsonl_audit_log import tail, verify
-from entrypoints.paths import default_data_dir
+from orderdesk_mcp.adapters.jsonl_audit_log import tail, verify
+from orderdesk_mcp.entrypoints.paths import default_data_dir
 
 __all__ = ["register"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from adapters.keyring import Keyring, KeyringError
-from entrypoints.cli_admin_support import open_store, say, warn
-from entrypoints.paths import default_data_dir
+from orderdesk_mcp.adapters.keyring import Keyring, KeyringError
+from orderdesk_mcp.entrypoints.cli_admin_support import open_store, say, warn
+from orderdesk_mcp.entrypoints.paths import default_data_dir
 
 __all__ = ["keys_generate", "keys_list", "keys_retire", "keys_rotate"]
 

@@ -16,31 +16,31 @@ from pathlib import Path
 import redis.asyncio
 from dependency_injector import containers, providers
 
-from adapters.env_credentials import EnvCredentialStore
-from adapters.http_gateway import HttpOrderGateway
-from adapters.jsonl_audit_log import JsonlAuditLog
-from adapters.keyring import Keyring
-from adapters.memory_cache import MemoryOrderCache
-from adapters.memory_rate_limiter import MemoryRateLimiter
-from adapters.redis_cache import RedisOrderCache, redis_client_from_url
-from adapters.redis_rate_limiter import RedisRateLimiter
-from adapters.simulated_gateway import SimulatedOrderGateway
-from adapters.simulator import SimulatorState, default_state
-from adapters.sqlite_credentials import SqliteCredentialStore
-from adapters.system_clock import SystemClock
-from domain.cache_stats import CacheStats
-from domain.conflict_policy import ConflictPolicy
-from domain.retry import RetryPolicy
-from domain.single_flight import SingleFlight
-from domain.use_cases.create_order import CreateOrder
-from domain.use_cases.delete_order import DeleteOrder
-from domain.use_cases.get_order import GetOrder
-from domain.use_cases.list_orders import ListOrders
-from domain.use_cases.resilient_gateway import ResilientOrderGateway
-from domain.use_cases.update_order import UpdateOrder
-from entrypoints.paths import data_dir_from
-from entrypoints.services import AppServices
-from entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
+from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
+from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
+from orderdesk_mcp.adapters.jsonl_audit_log import JsonlAuditLog
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
+from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
+from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+from orderdesk_mcp.adapters.system_clock import SystemClock
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.retry import RetryPolicy
+from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
+from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
+from orderdesk_mcp.domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
+from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
+from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.entrypoints.paths import data_dir_from
+from orderdesk_mcp.entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
 __all__ = ["Container", "open_services"]
 

@@ -18,12 +18,12 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from domain.context import CallContext, call_context, new_correlation_id
-from domain.errors import DeadlineExceeded, InvalidRequest, OrderDeskError, ReadOnlyMode
-from domain.order import StoreRef
-from domain.tenancy import choose_store
-from entrypoints.http_auth import tenant_of_request
-from entrypoints.services import AppServices
+from orderdesk_mcp.domain.context import CallContext, call_context, new_correlation_id
+from orderdesk_mcp.domain.errors import DeadlineExceeded, InvalidRequest, OrderDeskError, ReadOnlyMode
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import choose_store
+from orderdesk_mcp.entrypoints.http_auth import tenant_of_request
+from orderdesk_mcp.entrypoints.services import AppServices
 
 __all__ = ["tool_call"]
 

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from domain.tenancy import DEFAULT_TENANT
+from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT
 
 __all__ = ["BearerAuthMiddleware", "TokenAuthenticator", "current_tenant", "tenant_of_request"]
 
@@ -65,7 +65,7 @@ def tenant_of_request(request: object | None) -> str:
     """The tenant a tool call is bound to; pass ``ctx.request_context.request``.
 
     Reads ``request.state.tenant`` (set by :class:`BearerAuthMiddleware`), then the context
-    variable, else :data:`~domain.tenancy.DEFAULT_TENANT`.
+    variable, else :data:`~orderdesk_mcp.domain.tenancy.DEFAULT_TENANT`.
     """
     state = getattr(request, "state", None)
     tenant = getattr(state, "tenant", None) if state is not None else None

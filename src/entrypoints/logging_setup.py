@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterable
 
-from domain.context import current_call
+from orderdesk_mcp.domain.context import current_call
 
 __all__ = ["configure_logging", "install_call_context_records"]
 

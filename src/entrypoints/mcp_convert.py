@@ -6,10 +6,10 @@ from typing import Any
 
 import msgspec
 
-from domain.order import Order
-from domain.pagination import OrderPage
-from domain.results import CreatedOrder, DeletedOrder, UpdatedOrder
-from entrypoints.mcp_schemas import (
+from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.pagination import OrderPage
+from orderdesk_mcp.domain.results import CreatedOrder, DeletedOrder, UpdatedOrder
+from orderdesk_mcp.entrypoints.mcp_schemas import (
     CreateOrderOut,
     DeleteOrderOut,
     FieldChangeOut,

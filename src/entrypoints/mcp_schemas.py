@@ -2,7 +2,7 @@
 
 msgspec Structs cannot be MCP tool types (STYLE fact 1), so the boundary speaks
 ``typing_extensions.TypedDict`` and plain scalars; conversion from domain results lives in
-:mod:`entrypoints.mcp_convert`. Nested input objects forbid unknown keys (fact 2).
+:mod:`orderdesk_mcp.entrypoints.mcp_convert`. Nested input objects forbid unknown keys (fact 2).
 """
 
 from __future__ import annotations

@@ -15,16 +15,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from domain.commands import (
+from orderdesk_mcp.domain.commands import (
     CreateOrderCommand,
     DeleteOrderCommand,
     GetOrderCommand,
     ListOrdersCommand,
     UpdateOrderCommand,
 )
-from entrypoints import mcp_convert as convert
-from entrypoints.dispatch import tool_call
-from entrypoints.mcp_schemas import (
+from orderdesk_mcp.entrypoints import mcp_convert as convert
+from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.mcp_schemas import (
     ChangesArg,
     CreateOrderOut,
     DeleteOrderOut,
@@ -35,7 +35,7 @@ from entrypoints.mcp_schemas import (
     StoreArg,
     UpdateOrderOut,
 )
-from entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.services import AppServices
 
 __all__ = ["INSTRUCTIONS", "build_server"]
 

@@ -13,10 +13,10 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp
 
-from entrypoints.container import Container, open_services
-from entrypoints.mcp_server import build_server
-from entrypoints.services import AppServices
-from entrypoints.settings import SIMULATOR_STORE_ID, Settings, SettingsError
+from orderdesk_mcp.entrypoints.container import Container, open_services
+from orderdesk_mcp.entrypoints.mcp_server import build_server
+from orderdesk_mcp.entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID, Settings, SettingsError
 
 __all__ = ["create_server", "serve"]
 
@@ -81,7 +81,7 @@ async def _serve_http(
 ) -> None:
     import uvicorn
 
-    from entrypoints.http_auth import BearerAuthMiddleware
+    from orderdesk_mcp.entrypoints.http_auth import BearerAuthMiddleware
 
     app = server.streamable_http_app(host=host)
     asgi: ASGIApp

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.cache_stats import CacheStats
-from domain.use_cases.create_order import CreateOrder
-from domain.use_cases.delete_order import DeleteOrder
-from domain.use_cases.get_order import GetOrder
-from domain.use_cases.list_orders import ListOrders
-from domain.use_cases.update_order import UpdateOrder
-from entrypoints.settings import Settings
-from ports.clock import Clock
-from ports.credentials import CredentialStore
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
+from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
+from orderdesk_mcp.domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
+from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.entrypoints.settings import Settings
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.credentials import CredentialStore
 
 __all__ = ["AppServices"]
 

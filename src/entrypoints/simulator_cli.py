@@ -6,8 +6,8 @@ import sys
 
 from aiohttp import web
 
-from adapters.simulator import create_app, default_state
-from entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
+from orderdesk_mcp.adapters.simulator import create_app, default_state
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
 
 __all__ = ["run_simulator"]
 

@@ -1,11 +1,11 @@
 """Ports: the interfaces the core needs, as small async Protocols."""
 
-from ports.audit import AuditLog, AuditRecord, FieldChange
-from ports.cache import OrderCache
-from ports.clock import Clock
-from ports.credentials import CredentialStore, StoreAccess
-from ports.gateway import OrderGateway
-from ports.rate_limiter import RateLimiter
+from orderdesk_mcp.ports.audit import AuditLog, AuditRecord, FieldChange
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.credentials import CredentialStore, StoreAccess
+from orderdesk_mcp.ports.gateway import OrderGateway
+from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
 __all__ = [
     "AuditLog",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.order import StoreRef
-from domain.tenancy import StoreAccess
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.tenancy import StoreAccess
 
 __all__ = ["CredentialStore", "StoreAccess"]
 

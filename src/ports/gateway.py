@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from domain.order import Order, StoreRef
-from domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 
 __all__ = ["OrderGateway"]
 

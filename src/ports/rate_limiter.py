@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.order import StoreRef
+from orderdesk_mcp.domain.order import StoreRef
 
 __all__ = ["RateLimiter"]
 

@@ -7,12 +7,17 @@ of the benchmark and the abuse suite (through its fault switches).
 
 from __future__ import annotations
 
-from adapters.simulator._app import create_app
-from adapters.simulator._faults import Faults
-from adapters.simulator._listing import MAX_LIMIT
-from adapters.simulator._rules import SimError
-from adapters.simulator._state import DEFAULT_FOLDERS, FIRST_ORDER_ID, RequestRecord, SimulatorState
-from ports.clock import Clock
+from orderdesk_mcp.adapters.simulator._app import create_app
+from orderdesk_mcp.adapters.simulator._faults import Faults
+from orderdesk_mcp.adapters.simulator._listing import MAX_LIMIT
+from orderdesk_mcp.adapters.simulator._rules import SimError
+from orderdesk_mcp.adapters.simulator._state import (
+    DEFAULT_FOLDERS,
+    FIRST_ORDER_ID,
+    RequestRecord,
+    SimulatorState,
+)
+from orderdesk_mcp.ports.clock import Clock
 
 __all__ = [
     "DEFAULT_FOLDERS",

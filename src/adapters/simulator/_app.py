@@ -19,9 +19,9 @@ import anyio
 import msgspec
 from aiohttp import web
 
-from adapters.simulator._faults import HttpFault
-from adapters.simulator._rules import SimError
-from adapters.simulator._state import RequestRecord, SimulatorState
+from orderdesk_mcp.adapters.simulator._faults import HttpFault
+from orderdesk_mcp.adapters.simulator._rules import SimError
+from orderdesk_mcp.adapters.simulator._state import RequestRecord, SimulatorState
 
 __all__ = ["create_app"]
 

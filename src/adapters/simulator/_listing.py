@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adapters.simulator._rules import SimError, number
+from orderdesk_mcp.adapters.simulator._rules import SimError, number
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SORTABLE", "select"]
 

@@ -13,12 +13,18 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from adapters.simulator._faults import Faults
-from adapters.simulator._listing import select
-from adapters.simulator._rules import SimError, compute_totals, stamp_items, validate_items, validate_new
-from adapters.simulator._store import DEFAULT_FOLDERS, RequestRecord, Store
-from adapters.system_clock import SystemClock
-from ports.clock import Clock
+from orderdesk_mcp.adapters.simulator._faults import Faults
+from orderdesk_mcp.adapters.simulator._listing import select
+from orderdesk_mcp.adapters.simulator._rules import (
+    SimError,
+    compute_totals,
+    stamp_items,
+    validate_items,
+    validate_new,
+)
+from orderdesk_mcp.adapters.simulator._store import DEFAULT_FOLDERS, RequestRecord, Store
+from orderdesk_mcp.adapters.system_clock import SystemClock
+from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["DEFAULT_FOLDERS", "FIRST_ORDER_ID", "RequestRecord", "SimError", "SimulatorState"]
 
@@ -71,8 +77,8 @@ class SimulatorState:
         return ids
 
     def seed_samples(self, store_id: str, count: int = 25, *, seed: int = 7) -> list[str]:
-        """Seed ``count`` deterministic sample orders (see :mod:`adapters.simulator._seed`)."""
-        from adapters.simulator._seed import sample_orders
+        """Seed ``count`` deterministic sample orders (see :mod:`orderdesk_mcp.adapters.simulator._seed`)."""
+        from orderdesk_mcp.adapters.simulator._seed import sample_orders
 
         return self.seed(store_id, sample_orders(count, seed=seed, first_id=self._next_id))
 

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 import msgspec
 
-from domain.context import current_call
-from domain.order import StoreRef
-from domain.results import Change
-from ports.audit import AuditLog, AuditRecord, FieldChange
-from ports.clock import Clock
+from orderdesk_mcp.domain.context import current_call
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.results import Change
+from orderdesk_mcp.ports.audit import AuditLog, AuditRecord, FieldChange
+from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["Outcome", "audit_mutation"]
 

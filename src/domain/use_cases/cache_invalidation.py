@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.cache_keys import generation_key, order_key, order_version_key
-from domain.order import StoreRef
-from ports.cache import OrderCache
+from orderdesk_mcp.domain.cache_keys import generation_key, order_key, order_version_key
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.ports.cache import OrderCache
 
 __all__ = ["invalidate_order"]
 

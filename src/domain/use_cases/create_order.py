@@ -23,10 +23,10 @@ from typing import Any
 
 import anyio
 
-from domain.cache_keys import idempotency_key
-from domain.cached_orders import order_from_cache, order_to_cache
-from domain.commands import CreateOrderCommand
-from domain.errors import (
+from orderdesk_mcp.domain.cache_keys import idempotency_key
+from orderdesk_mcp.domain.cached_orders import order_from_cache, order_to_cache
+from orderdesk_mcp.domain.commands import CreateOrderCommand
+from orderdesk_mcp.domain.errors import (
     IdempotencyMismatch,
     IdempotencyUnavailable,
     InvalidRequest,
@@ -34,17 +34,17 @@ from domain.errors import (
     OutcomeUnknown,
     UpstreamUnavailable,
 )
-from domain.merge import diff
-from domain.order import Order, StoreRef
-from domain.order_rules import check_new_order, looks_like_sent
-from domain.pagination import OrderQuery
-from domain.results import CreatedOrder
-from domain.use_cases._audit import audit_mutation
-from domain.use_cases.cache_invalidation import invalidate_order
-from ports.audit import AuditLog
-from ports.cache import OrderCache
-from ports.clock import Clock
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.merge import diff
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.order_rules import check_new_order, looks_like_sent
+from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.domain.results import CreatedOrder
+from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.ports.audit import AuditLog
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["CreateOrder", "generated_source_id"]
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from domain.commands import DeleteOrderCommand
-from domain.errors import ConfirmationRequired, OrderDeskError
-from domain.results import DeletedOrder
-from domain.use_cases._audit import audit_mutation
-from domain.use_cases.cache_invalidation import invalidate_order
-from ports.audit import AuditLog
-from ports.cache import OrderCache
-from ports.clock import Clock
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.commands import DeleteOrderCommand
+from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError
+from orderdesk_mcp.domain.results import DeletedOrder
+from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.ports.audit import AuditLog
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["DeleteOrder"]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import anyio
 
-from domain.cache_keys import order_key, order_version_key
-from domain.cache_stats import CacheStats
-from domain.cached_orders import order_from_cache, order_to_cache
-from domain.commands import GetOrderCommand
-from domain.order import Order, StoreRef
-from domain.single_flight import SingleFlight
-from ports.cache import OrderCache
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.cache_keys import order_key, order_version_key
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.cached_orders import order_from_cache, order_to_cache
+from orderdesk_mcp.domain.commands import GetOrderCommand
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["GetOrder"]
 

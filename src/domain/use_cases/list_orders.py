@@ -8,14 +8,14 @@ generation, which nobody reads any more.
 
 from __future__ import annotations
 
-from domain.cache_keys import generation_key, list_key
-from domain.cache_stats import CacheStats
-from domain.cached_orders import page_from_cache, page_to_cache
-from domain.commands import ListOrdersCommand
-from domain.pagination import OrderPage
-from domain.single_flight import SingleFlight
-from ports.cache import OrderCache
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.cache_keys import generation_key, list_key
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.domain.cached_orders import page_from_cache, page_to_cache
+from orderdesk_mcp.domain.commands import ListOrdersCommand
+from orderdesk_mcp.domain.pagination import OrderPage
+from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["ListOrders"]
 

@@ -12,14 +12,14 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from domain.context import current_call
-from domain.errors import DeadlineExceeded, OrderDeskError, RateLimited
-from domain.order import Order, StoreRef
-from domain.pagination import OrderPage, OrderQuery
-from domain.retry import RetryPolicy, is_retryable, retry_delay
-from ports.clock import Clock
-from ports.gateway import OrderGateway
-from ports.rate_limiter import RateLimiter
+from orderdesk_mcp.domain.context import current_call
+from orderdesk_mcp.domain.errors import DeadlineExceeded, OrderDeskError, RateLimited
+from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.domain.retry import RetryPolicy, is_retryable, retry_delay
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.gateway import OrderGateway
+from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
 __all__ = ["ResilientOrderGateway"]
 

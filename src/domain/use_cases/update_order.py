@@ -21,26 +21,26 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from domain.cache_keys import order_key
-from domain.cached_orders import order_from_cache
-from domain.commands import UpdateOrderCommand
-from domain.conflict_policy import ConflictPolicy
-from domain.errors import (
+from orderdesk_mcp.domain.cache_keys import order_key
+from orderdesk_mcp.domain.cached_orders import order_from_cache
+from orderdesk_mcp.domain.commands import UpdateOrderCommand
+from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.errors import (
     ConcurrentModification,
     OrderDeskError,
     StaleFingerprint,
     UpdateConflict,
     UpstreamRejected,
 )
-from domain.merge import diff, lost_fields, merge, validate_changes
-from domain.order import Order
-from domain.results import Change, UpdatedOrder
-from domain.use_cases._audit import Outcome, audit_mutation
-from domain.use_cases.cache_invalidation import invalidate_order
-from ports.audit import AuditLog
-from ports.cache import OrderCache
-from ports.clock import Clock
-from ports.gateway import OrderGateway
+from orderdesk_mcp.domain.merge import diff, lost_fields, merge, validate_changes
+from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.results import Change, UpdatedOrder
+from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.ports.audit import AuditLog
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["UpdateOrder"]
 
