@@ -24,7 +24,7 @@ from orderdesk_mcp.adapters._orderdesk_wire import (
     query_params,
     retry_after_of,
 )
-from orderdesk_mcp.domain.context import current_call
+from orderdesk_mcp.domain.context import current_call, record_upstream
 from orderdesk_mcp.domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
@@ -94,6 +94,7 @@ class HttpOrderGateway:
             async with self._session.request(
                 method, f"{self._base}{path}", params=params, json=body, headers=headers
             ) as response:
+                record_upstream(method, response.status)
                 raw = await self._read_capped(response)
                 answer = Answer(
                     status=response.status,
@@ -104,6 +105,7 @@ class HttpOrderGateway:
             raise UpstreamUnavailable("could not connect") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else "connection lost"
+            record_upstream(method, 0)
             log.warning("%s %s failed: %s", method, path, type(exc).__name__)
             if creates:
                 raise OutcomeUnknown("order creation", reason) from exc

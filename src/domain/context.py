@@ -1,20 +1,61 @@
-"""The per-call context: correlation id and deadline, carried by a context variable.
+"""The per-call context: correlation id, deadline and call statistics, in a context variable.
 
 The entrypoint opens one :class:`CallContext` per tool call; everything underneath (the
 retry loop, the rate limiter wait, the HTTP adapter's correlation header, log lines)
-reads it without threading it through every signature.
+reads it without threading it through every signature. The ``record_*`` functions add to
+the call's :class:`CallStats` (upstream requests, retries, waits, cache hits, ...); the
+entrypoint turns those into the per-call log line and the metrics. Outside a call they do
+nothing.
 """
 
 from __future__ import annotations
 
 import contextvars
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import msgspec
 
-__all__ = ["CallContext", "call_context", "current_call", "new_correlation_id"]
+__all__ = [
+    "CallContext",
+    "CallStats",
+    "call_context",
+    "current_call",
+    "new_correlation_id",
+    "record_attempts",
+    "record_cache",
+    "record_flight_join",
+    "record_lock_wait",
+    "record_rate_limited",
+    "record_retry",
+    "record_token_wait",
+    "record_upstream",
+]
+
+
+@dataclass(slots=True)
+class CallStats:
+    """What one tool call cost. Mutable: it is filled in while the call runs.
+
+    ``upstream`` counts requests by (HTTP method, status); status 0 is a request whose answer
+    never came (connection lost, timeout). ``cache`` counts lookups by (kind, hit).
+    """
+
+    upstream: Counter[tuple[str, int]] = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+    token_wait_seconds: float = 0.0
+    cache: Counter[tuple[str, bool]] = field(default_factory=Counter)
+    flight_joins: int = 0
+    lock_wait_seconds: float = 0.0
+    attempts: int = 0
+
+    @property
+    def upstream_requests(self) -> int:
+        return sum(self.upstream.values())
 
 
 class CallContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,6 +66,7 @@ class CallContext(msgspec.Struct, frozen=True, kw_only=True):
     timeout: float = 0.0
     tenant: str = ""
     tool: str = ""
+    stats: CallStats = msgspec.field(default_factory=CallStats)
 
     def remaining(self, now: float) -> float | None:
         return None if self.deadline is None else self.deadline - now
@@ -49,3 +91,60 @@ def call_context(ctx: CallContext) -> Iterator[CallContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def _stats() -> CallStats | None:
+    call = _current.get()
+    return None if call is None else call.stats
+
+
+def record_upstream(method: str, status: int) -> None:
+    """One request sent to OrderDesk; ``status`` 0 when no answer came back."""
+    stats = _stats()
+    if stats is not None:
+        stats.upstream[(method, status)] += 1
+
+
+def record_retry() -> None:
+    stats = _stats()
+    if stats is not None:
+        stats.retries += 1
+
+
+def record_rate_limited() -> None:
+    """OrderDesk answered 429."""
+    stats = _stats()
+    if stats is not None:
+        stats.rate_limited += 1
+
+
+def record_token_wait(seconds: float) -> None:
+    stats = _stats()
+    if stats is not None and seconds > 0:
+        stats.token_wait_seconds += seconds
+
+
+def record_cache(kind: str, *, hit: bool) -> None:
+    stats = _stats()
+    if stats is not None:
+        stats.cache[(kind, hit)] += 1
+
+
+def record_flight_join() -> None:
+    """This caller waited for another caller's identical upstream read instead of sending one."""
+    stats = _stats()
+    if stats is not None:
+        stats.flight_joins += 1
+
+
+def record_lock_wait(seconds: float) -> None:
+    stats = _stats()
+    if stats is not None and seconds > 0:
+        stats.lock_wait_seconds += seconds
+
+
+def record_attempts(attempts: int) -> None:
+    """How many read-merge-write rounds a write took."""
+    stats = _stats()
+    if stats is not None:
+        stats.attempts = max(stats.attempts, attempts)

@@ -27,9 +27,11 @@ __all__ = [
     "StaleFingerprint",
     "StoreNotFound",
     "StoreSelectionRequired",
+    "UnknownFolder",
     "UpdateConflict",
     "UpstreamRejected",
     "UpstreamUnavailable",
+    "WriteInProgress",
     "safe_upstream_text",
 ]
 
@@ -254,3 +256,21 @@ class IdempotencyUnavailable(OrderDeskError):
             f"Could not safely use idempotency key {key!r} ({reason}); nothing was created. "
             "Try again shortly."
         )
+
+
+class UnknownFolder(OrderDeskError):
+    """A folder name or id that the store does not have; the message lists the store's folders."""
+
+    def __init__(self, given: str, folders: Iterable[str]) -> None:
+        self.given = given
+        self.folders = tuple(folders)
+        listed = ", ".join(self.folders) if self.folders else "none"
+        super().__init__(f"Folder {given!r} does not exist in this store; its folders are: {listed}.")
+
+
+class WriteInProgress(OrderDeskError):
+    """Another writer held the resource's write lock for the whole of this call's deadline."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"Another agent is changing {what} right now; try again in a moment.")

@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 import anyio
 
+from orderdesk_mcp.domain.context import record_flight_join
+
 __all__ = ["SingleFlight"]
 
 T = TypeVar("T")
@@ -54,6 +56,7 @@ class SingleFlight(Generic[T]):
             if flight is None:
                 return await self._lead(key, fn)
             # Cancelling this wait affects this caller only; the flight runs on.
+            record_flight_join()
             await flight.done.wait()
             if flight.ok:
                 return flight.value

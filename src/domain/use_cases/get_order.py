@@ -14,6 +14,7 @@ from orderdesk_mcp.domain.cache_keys import order_key, order_version_key
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.cached_orders import order_from_cache, order_to_cache
 from orderdesk_mcp.domain.commands import GetOrderCommand
+from orderdesk_mcp.domain.context import record_cache
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.single_flight import SingleFlight
 from orderdesk_mcp.ports.cache import OrderCache
@@ -42,6 +43,7 @@ class GetOrder:
         """Return the order. Raises: OrderNotFound, and the gateway's upstream errors (never cached)."""
         key = order_key(cmd.store, cmd.order_id)
         cached = order_from_cache(await self._cache.get(key))
+        record_cache("order", hit=cached is not None)
         if cached is not None:
             self._stats.hit(cmd.store)
             return cached

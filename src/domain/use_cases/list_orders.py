@@ -12,6 +12,7 @@ from orderdesk_mcp.domain.cache_keys import generation_key, list_key
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.cached_orders import page_from_cache, page_to_cache
 from orderdesk_mcp.domain.commands import ListOrdersCommand
+from orderdesk_mcp.domain.context import record_cache
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.single_flight import SingleFlight
 from orderdesk_mcp.ports.cache import OrderCache
@@ -42,9 +43,11 @@ class ListOrders:
         if generation < 0:
             # Cache unusable: without the generation a page could outlive a write.
             self._stats.miss(cmd.store, what="list")
+            record_cache("list", hit=False)
             return await self._gateway.list_page(cmd.store, cmd.query)
         key = list_key(cmd.store, generation, cmd.query)
         cached = page_from_cache(await self._cache.get(key))
+        record_cache("list", hit=cached is not None)
         if cached is not None:
             self._stats.hit(cmd.store, what="list")
             return cached

@@ -1,9 +1,7 @@
-"""ResilientOrderGateway: rate limiting, retries with backoff and deadlines around any gateway.
+"""ResilientOrderGateway: the order gateway with rate limiting, retries and deadlines.
 
-Every attempt first takes a token from the store's bucket; 429s and 5xx/connection failures
-are retried up to the policy (full jitter, honouring OrderDesk's retry-after), and no sleep
-ends past the call's deadline (``domain.context``). A create is never re-sent after a
-failure that may have reached OrderDesk.
+Each call runs through :class:`~orderdesk_mcp.domain.use_cases.resilience.Resilience`. A
+create is never re-sent after a failure that may have reached OrderDesk.
 """
 
 from __future__ import annotations
@@ -12,11 +10,10 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from orderdesk_mcp.domain.context import current_call
-from orderdesk_mcp.domain.errors import DeadlineExceeded, OrderDeskError, RateLimited
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
-from orderdesk_mcp.domain.retry import RetryPolicy, is_retryable, retry_delay
+from orderdesk_mcp.domain.retry import RetryPolicy
+from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.gateway import OrderGateway
 from orderdesk_mcp.ports.rate_limiter import RateLimiter
@@ -37,42 +34,10 @@ class ResilientOrderGateway:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._inner = inner
-        self._limiter = limiter
-        self._clock = clock
-        self._policy = policy
-        self._jitter = jitter
-
-    def _remaining(self) -> float | None:
-        call = current_call()
-        remaining = None if call is None else call.remaining(self._clock.monotonic())
-        if remaining is not None and remaining <= 0:
-            raise DeadlineExceeded(call.timeout if call else 0.0)
-        return remaining
+        self._resilience = Resilience(limiter=limiter, clock=clock, policy=policy, jitter=jitter)
 
     async def _call(self, store: StoreRef, op: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
-        for attempt in range(1, self._policy.attempts + 1):
-            remaining = self._remaining()
-            await self._limiter.acquire(store, max_wait=remaining)
-            try:
-                return await op()
-            except OrderDeskError as exc:
-                if isinstance(exc, RateLimited):
-                    await self._limiter.observe(store, retry_after=exc.retry_after)
-                    exc = RateLimited(store.store_id, exc.retry_after)
-                if attempt == self._policy.attempts or not is_retryable(exc, idempotent=idempotent):
-                    raise exc from exc.__cause__
-                delay = retry_delay(
-                    self._policy,
-                    attempt,
-                    jitter=self._jitter(),
-                    retry_after=getattr(exc, "retry_after", None),
-                )
-                call = current_call()
-                remaining = None if call is None else call.remaining(self._clock.monotonic())
-                if remaining is not None and delay >= remaining:
-                    raise exc from exc.__cause__
-                await self._clock.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self._resilience.run(store, op, idempotent=idempotent)
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
         return await self._call(store, lambda: self._inner.fetch(store, order_id), idempotent=True)

@@ -1,0 +1,59 @@
+"""MemoryWriteLock: the write-lock port within one process (one anyio lock per resource)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+from orderdesk_mcp.domain.context import current_call, record_lock_wait
+from orderdesk_mcp.domain.errors import WriteInProgress
+from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.ports.clock import Clock
+
+__all__ = ["MemoryWriteLock"]
+
+
+class _Entry:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = anyio.Lock()
+        self.users = 0
+
+
+class MemoryWriteLock:
+    """Serializes writers in this process; entries are dropped once nobody holds or awaits them."""
+
+    def __init__(self, *, clock: Clock) -> None:
+        self._clock = clock
+        self._entries: dict[tuple[str, str, str], _Entry] = {}
+
+    @asynccontextmanager
+    async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
+        key = (store.tenant, store.store_id, resource)
+        entry = self._entries.setdefault(key, _Entry())
+        entry.users += 1
+        try:
+            started = self._clock.monotonic()
+            call = current_call()
+            remaining = None if call is None else call.remaining(started)
+            with anyio.move_on_after(remaining if remaining is not None else float("inf")) as scope:
+                await entry.lock.acquire()
+            if scope.cancelled_caught:
+                raise WriteInProgress(_describe(resource))
+            record_lock_wait(self._clock.monotonic() - started)
+            try:
+                yield
+            finally:
+                entry.lock.release()
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                self._entries.pop(key, None)
+
+
+def _describe(resource: str) -> str:
+    kind, _, ident = resource.partition(":")
+    return f"{kind} {ident}" if ident else resource
