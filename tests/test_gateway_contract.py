@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
 from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.domain.errors import (
@@ -16,8 +17,10 @@ from orderdesk_mcp.domain.errors import (
     OrderNotFound,
     UpstreamRejected,
 )
+from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.ports.folders import FolderDirectory
 from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator
 
@@ -41,8 +44,11 @@ def state() -> SimulatorState:
     return sim
 
 
+Gateways = SimulatedOrderGateway | HttpOrderGateway  # every adapter; each implements every port
+
+
 @pytest.fixture(params=["simulated", "http"])
-async def gateway(request: pytest.FixtureRequest, state: SimulatorState) -> AsyncIterator[OrderGateway]:
+async def gateway(request: pytest.FixtureRequest, state: SimulatorState) -> AsyncIterator[Gateways]:
     if request.param == "simulated":
         async with SimulatedOrderGateway(state) as simulated:
             yield simulated
@@ -144,3 +150,13 @@ async def test_check_connection_accepts_the_store_and_refuses_another(gateway: O
     # the simulator knows no store 777; the HTTP client has no key for it
     with pytest.raises((AuthenticationFailed, CredentialsMissing)):
         await gateway.check_connection(StoreRef(tenant="default", store_id="777"))
+
+
+async def test_folders_come_from_the_store_settings_in_their_order(gateway: Gateways) -> None:
+    directory: FolderDirectory = gateway
+    assert await directory.folders(STORE) == (
+        Folder(id=1, name="New"),
+        Folder(id=2, name="Prepared"),
+        Folder(id=3, name="Closed"),
+        Folder(id=4, name="Canceled"),
+    )

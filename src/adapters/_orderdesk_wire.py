@@ -15,6 +15,7 @@ from orderdesk_mcp.domain.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.pagination import OrderQuery
 
@@ -23,6 +24,7 @@ __all__ = [
     "check_answer",
     "decode_body",
     "expect_order",
+    "folders_of_store",
     "normalize_order",
     "query_params",
     "retry_after_of",
@@ -134,3 +136,25 @@ def query_params(query: OrderQuery) -> dict[str, str]:
         if value is not None:
             params[name] = str(value)
     return params
+
+
+def folders_of_store(body: dict[str, Any]) -> tuple[Folder, ...]:
+    """``GET /store``'s ``store.folders`` (a map of string ids to names) as folders, in OrderDesk's order.
+
+    Raises: UpstreamUnavailable when the answer has no such map (an array of ``{id, name}``,
+    as some third-party descriptions claim, is accepted too).
+    """
+    store = body.get("store")
+    raw = store.get("folders") if isinstance(store, dict) else None
+    if isinstance(raw, list):
+        pairs = [(f.get("id"), f.get("name")) for f in raw if isinstance(f, dict)]
+    elif isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        raise UpstreamUnavailable("the store settings had no folders in them")
+    folders = []
+    for ident, name in pairs:
+        text = str(ident).strip()
+        if text.isascii() and text.isdigit() and isinstance(name, str):
+            folders.append(Folder(id=int(text), name=name))
+    return tuple(folders)

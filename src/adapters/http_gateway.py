@@ -20,12 +20,14 @@ from orderdesk_mcp.adapters._orderdesk_wire import (
     check_answer,
     decode_body,
     expect_order,
+    folders_of_store,
     normalize_order,
     query_params,
     retry_after_of,
 )
 from orderdesk_mcp.domain.context import current_call, record_upstream
 from orderdesk_mcp.domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
+from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.ports.credentials import CredentialStore
@@ -178,3 +180,6 @@ class HttpOrderGateway:
 
     async def check_connection(self, store: StoreRef) -> None:
         await self._request(store, "GET", "/test")
+
+    async def folders(self, store: StoreRef) -> tuple[Folder, ...]:
+        return folders_of_store(await self._request(store, "GET", "/store"))

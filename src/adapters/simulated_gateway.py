@@ -16,10 +16,17 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
-from orderdesk_mcp.adapters._orderdesk_wire import Answer, check_answer, decode_body, query_params
+from orderdesk_mcp.adapters._orderdesk_wire import (
+    Answer,
+    check_answer,
+    decode_body,
+    folders_of_store,
+    query_params,
+)
 from orderdesk_mcp.adapters.simulator import SimError, SimulatorState
 from orderdesk_mcp.adapters.simulator._faults import HttpFault
 from orderdesk_mcp.domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
+from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 
@@ -130,3 +137,8 @@ class SimulatedOrderGateway:
         """Return when the simulator has the store. Raises: AuthenticationFailed."""
         if store.store_id not in self._state.stores:
             raise AuthenticationFailed(store.store_id)
+
+    async def folders(self, store: StoreRef) -> tuple[Folder, ...]:
+        """The store's folders from its settings (``GET /store``)."""
+        info = self._call(store, "/store", lambda: self._state.store_info(store.store_id))
+        return folders_of_store({"store": info})

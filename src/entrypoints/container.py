@@ -35,7 +35,9 @@ from orderdesk_mcp.domain.single_flight import SingleFlight
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
+from orderdesk_mcp.domain.use_cases.resilient_folders import ResilientFolderDirectory
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
 from orderdesk_mcp.entrypoints.paths import data_dir_from
@@ -121,6 +123,11 @@ class Container(containers.DeclarativeContainer):
         policy=providers.Object(RetryPolicy()), jitter=jitter,
     )  # fmt: skip
 
+    folder_directory = providers.Singleton(
+        ResilientFolderDirectory, inner=upstream, limiter=limiter, clock=clock,
+        policy=providers.Object(RetryPolicy()), jitter=jitter,
+    )  # fmt: skip
+
     cache = providers.Selector(
         cache_kind,
         memory=providers.Singleton(
@@ -140,6 +147,7 @@ class Container(containers.DeclarativeContainer):
     list_orders = providers.Factory(
         ListOrders, gateway=gateway, cache=cache, ttl=settings.provided.cache_ttl, stats=stats
     )
+    list_folders = providers.Singleton(ListFolders, directory=folder_directory, cache=cache)
     update_order = providers.Factory(
         UpdateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock,
         policy=providers.Object(ConflictPolicy()), jitter=jitter,
@@ -165,6 +173,7 @@ async def open_services(c: Container) -> AsyncIterator[AppServices]:
             stats=c.stats(),
             get_order=c.get_order(),
             list_orders=c.list_orders(),
+            list_folders=c.list_folders(),
             create_order=c.create_order(),
             update_order=c.update_order(),
             delete_order=c.delete_order(),

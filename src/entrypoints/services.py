@@ -8,6 +8,7 @@ from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
+from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
 from orderdesk_mcp.entrypoints.settings import Settings
@@ -25,6 +26,7 @@ class AppServices:
     stats: CacheStats
     get_order: GetOrder
     list_orders: ListOrders
+    list_folders: ListFolders
     create_order: CreateOrder
     update_order: UpdateOrder
     delete_order: DeleteOrder
