@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run serve-stdio simulator test lint typecheck pytest bench clean
+.PHONY: install run serve-stdio simulator test test-live lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
 
 test: lint typecheck pytest
+
+# The live cases against a real OrderDesk store (README, "Checking your store"); without
+# ORDERDESK_TEST_ENABLED=true, ORDERDESK_TEST_STORE_ID and ORDERDESK_TEST_API_KEY it says so and exits 0.
+test-live: $(STAMP)
+	@$(BIN)/python -m tests.live
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -90,7 +90,9 @@ def _load() -> tuple[LiveConfig | None, str | None]:
 LIVE, LIVE_PROBLEM = _load()
 
 
-def with_live(*kinds: Any, writes: bool = False) -> list[Any]:
+def with_live(
+    *kinds: Any, writes: bool = False, live: LiveConfig | None = LIVE, problem: str | None = LIVE_PROBLEM
+) -> list[Any]:
     """Parameters for a target fixture: ``kinds`` (names or ``pytest.param``s) plus the live target,
     marked ``live``.
 
@@ -98,8 +100,8 @@ def with_live(*kinds: Any, writes: bool = False) -> list[Any]:
     write test (``writes=True``) has no live case at all when the run is configured without
     ``ORDERDESK_TEST_WRITES=true``: reads always run live, writes only when asked for.
     """
-    configured = LIVE is not None or LIVE_PROBLEM is not None
-    if writes and LIVE is not None and not LIVE.writes:
+    configured = live is not None or problem is not None
+    if writes and live is not None and not live.writes:
         return list(kinds)
     marks = [pytest.mark.live, pytest.mark.skipif(not configured, reason=SKIP_REASON)]
     return [*kinds, pytest.param("live", marks=marks)]

@@ -13,9 +13,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from orderdesk_mcp.adapters.simulator import SimulatorState
-from orderdesk_mcp.domain.order import StoreRef
 from tests.fakes import FakeClock
-from tests.live.run import TestRun, live_run, used_live_run
+from tests.live.run import live_run, simulated_run, used_live_run
 from tests.live.wire import OrderDeskWire, open_wire
 from tests.upstream_harness import API_KEY, STORE_ID, served_simulator
 
@@ -41,17 +40,11 @@ async def orderdesk(
         async with open_wire(live_run()) as wire:
             yield wire
         return
-    async with served_simulator(simulator) as base_url:
-        run = TestRun(
-            store=StoreRef(tenant="default", store_id=STORE_ID),
-            api_key=API_KEY,
-            base_url=base_url,
-            writes=True,
-            is_live=False,
-            clock=simulator.clock,
-        )
-        async with open_wire(run) as wire:
-            yield wire
+    async with (
+        served_simulator(simulator) as base_url,
+        open_wire(simulated_run(clock=simulator.clock, base_url=base_url)) as wire,
+    ):
+        yield wire
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -27,9 +27,9 @@ from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.ports.folders import FolderDirectory
 from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.fakes import FakeClock
-from tests.live.run import TestRun, live_run, new_source_id
+from tests.live.run import TestRun, live_run, new_source_id, simulated_run
 from tests.live.shapes import own_order_doc
-from tests.upstream_harness import API_KEY, STORE_ID, served_simulator
+from tests.upstream_harness import served_simulator
 
 __all__ = ["GatewayTarget", "GuardedGateway", "open_target"]
 
@@ -169,21 +169,10 @@ class GatewayTarget:
         return own_order_doc(new_source_id(), **fields)
 
 
-def _sim_run() -> TestRun:
-    return TestRun(
-        store=StoreRef(tenant="default", store_id=STORE_ID),
-        api_key=API_KEY,
-        base_url="",
-        writes=True,
-        is_live=False,
-        clock=FakeClock(),
-    )
-
-
 @asynccontextmanager
 async def open_target(kind: str, state: SimulatorState) -> AsyncIterator[GatewayTarget]:
     """The contract target ``kind`` ("simulated", "http" or "live"); cleans up on the way out."""
-    run = live_run() if kind == "live" else _sim_run()
+    run = live_run() if kind == "live" else simulated_run(clock=FakeClock())
     async with _inner_gateway(kind, state, run) as inner:
         guarded = GuardedGateway(inner, run)
         try:

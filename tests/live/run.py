@@ -19,8 +19,9 @@ from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.ports.clock import Clock
 from tests.live.config import API_KEY_VAR, LIVE, LIVE_PROBLEM, MAX_REQUESTS, STORE_ID_VAR
 from tests.live.guard import PREFIX, check_write
+from tests.upstream_harness import API_KEY, STORE_ID
 
-__all__ = ["RequestBudget", "TestRun", "live_run", "new_source_id", "used_live_run"]
+__all__ = ["RequestBudget", "TestRun", "live_run", "new_source_id", "simulated_run", "used_live_run"]
 
 _TOKEN_WAIT = 30.0  # seconds a request may wait for the client-side bucket
 
@@ -136,6 +137,18 @@ class TestRun:
             lines.append(f"orders it created: {made}; deleted: {len(self.deleted & set(self.created))}")
         lines.extend(f"LEFT BEHIND, delete by hand: {what}" for what in self.left_behind)
         return lines
+
+
+def simulated_run(*, clock: Clock, base_url: str = "", api_key: str = API_KEY) -> TestRun:
+    """A run of one test on the simulator's store (writes allowed; the same guard and budget)."""
+    return TestRun(
+        store=StoreRef(tenant="default", store_id=STORE_ID),
+        api_key=api_key,
+        base_url=base_url,
+        writes=True,
+        is_live=False,
+        clock=clock,
+    )
 
 
 _LIVE_RUN: list[TestRun] = []
