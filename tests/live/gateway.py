@@ -10,7 +10,7 @@ registered and deleted by :meth:`GuardedGateway.clean_up`, which :func:`open_tar
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -187,7 +187,7 @@ async def _inner_gateway(kind: str, state: SimulatorState, run: TestRun) -> Asyn
         async with SimulatedOrderGateway(state) as simulated:
             yield simulated
         return
-    async with served_simulator(state) if kind == "http" else _no_server(run.base_url) as base_url:
+    async with served_simulator(state) if kind == "http" else nullcontext(run.base_url) as base_url:
         gateway = HttpOrderGateway(
             base_url=base_url,
             credentials=EnvCredentialStore(store_id=run.store.store_id, api_key=run.api_key),
@@ -196,11 +196,6 @@ async def _inner_gateway(kind: str, state: SimulatorState, run: TestRun) -> Asyn
         )
         async with gateway:
             yield gateway
-
-
-@asynccontextmanager
-async def _no_server(base_url: str) -> AsyncIterator[str]:
-    yield base_url
 
 
 def _ports(guarded: GuardedGateway) -> tuple[OrderGateway, FolderDirectory]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -18,7 +18,7 @@ PREFIX = "odmcp-live-"
 _OWN_ORDER_PATH = re.compile(r"/orders/(?P<id>[^/]+)(?:/shipments(?:/[^/]+)?|/order-history)?")
 
 
-def _refuse(method: str, path: str, why: str) -> None:
+def _refuse(method: str, path: str, why: str) -> NoReturn:
     pytest.fail(f"{method} {path} refused: {why}", pytrace=False)
 
 
@@ -42,7 +42,9 @@ def check_write(method: str, path: str, body: Any, *, own: Collection[str], writ
         return
     if (method, path) == ("POST", "/move-orders"):
         ids = body.get("order_id_list") if isinstance(body, dict) else None
-        strangers = [str(i) for i in ids or [None] if str(i) not in own]
+        if not isinstance(ids, list) or not ids:
+            _refuse(method, path, "the suite moves only orders it created, named in order_id_list")
+        strangers = [str(i) for i in ids if str(i) not in own]
         if strangers:
             _refuse(method, path, f"the suite moves only orders it created; {', '.join(strangers)} "
                                   f"{'is' if len(strangers) == 1 else 'are'} not among them")  # fmt: skip

@@ -72,7 +72,6 @@ class TestRun:
     api_key: str = field(repr=False)
     base_url: str
     writes: bool
-    is_live: bool
     clock: Clock
     budget: RequestBudget = field(default_factory=RequestBudget)
     limiter: MemoryRateLimiter = field(init=False)
@@ -146,7 +145,6 @@ def simulated_run(*, clock: Clock, base_url: str = "", api_key: str = API_KEY) -
         api_key=api_key,
         base_url=base_url,
         writes=True,
-        is_live=False,
         clock=clock,
     )
 
@@ -166,7 +164,6 @@ def live_run() -> TestRun:
                 api_key=LIVE.api_key,
                 base_url=LIVE.base_url,
                 writes=LIVE.writes,
-                is_live=True,
                 clock=SystemClock(),
             )
         )

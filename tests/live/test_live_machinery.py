@@ -147,7 +147,7 @@ NEVER = "the live suite never sends this request"
         ("POST", "/orders", {}, NOT_PREFIXED.format("None")),
         ("POST", "/move-orders", {"order_id_list": [7, 8, 9]}, NOT_MOVED.format("8, 9 are")),
         ("POST", "/move-orders", {"order_id_list": [8]}, NOT_MOVED.format("8 is")),
-        ("POST", "/move-orders", {}, NOT_MOVED.format("None is")),
+        ("POST", "/move-orders", {}, "the suite moves only orders it created, named in order_id_list"),
         ("POST", "/orders/7", {}, NEVER),
         ("PUT", "/inventory-items/7", {}, NEVER),
         ("PUT", "/batch-inventory-items", [], NEVER),
@@ -359,7 +359,7 @@ def _wait_for_port(port: int) -> None:
 async def _orders_on(base_url: str) -> list[dict[str, Any]]:
     run = TestRun(
         store=StoreRef(tenant="default", store_id=SIMULATOR_STORE_ID), api_key=SIMULATOR_API_KEY,
-        base_url=base_url, writes=False, is_live=False, clock=FakeClock(),
+        base_url=base_url, writes=False, clock=FakeClock(),
     )  # fmt: skip
     async with aiohttp.ClientSession() as session:
         body = (await OrderDeskWire(run, session).get("/orders", limit="500")).obj()
