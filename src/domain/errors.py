@@ -145,11 +145,19 @@ class UpstreamUnavailable(OrderDeskError):
 class OutcomeUnknown(OrderDeskError):
     """A non-repeatable request may or may not have taken effect upstream."""
 
-    def __init__(self, operation: str, reason: str) -> None:
+    def __init__(self, operation: str, reason: str, *, source_id: str | None = None) -> None:
         self.operation = operation
         self.reason = reason
+        self.source_id = source_id
+        found_by = (
+            f" It was sent with source_id {source_id!r}: look for it with orders.list by that source_id, "
+            "and do not send it again without the same idempotency_key."
+            if source_id
+            else ""
+        )
         super().__init__(
             f"OrderDesk did not confirm the {operation} ({reason}); it may or may not have happened."
+            + found_by
         )
 
 
