@@ -111,8 +111,8 @@ async def test_create_without_a_name_is_rejected_with_orderdesks_message(gateway
     with pytest.raises(UpstreamRejected) as caught:
         await gateway.create(STORE, {"order_items": [{"name": "x"}]})
     assert str(caught.value) == (
-        "OrderDesk rejected the request: "
-        "a first and last name or a company is required in shipping or customer"
+        'OrderDesk rejected the request. OrderDesk said: "'
+        'a first and last name or a company is required in shipping or customer"'
     )
 
 

@@ -83,9 +83,10 @@ class HttpOrderGateway:
     ) -> dict[str, Any]:
         if self._session is None:
             raise RuntimeError("HttpOrderGateway used outside its 'async with' block")
+        api_key = await self._credentials.api_key(store)
         headers = {
             "ORDERDESK-STORE-ID": store.store_id,
-            "ORDERDESK-API-KEY": await self._credentials.api_key(store),
+            "ORDERDESK-API-KEY": api_key,
             "User-Agent": self._user_agent,
             "Accept": "application/json",
         }
@@ -115,7 +116,7 @@ class HttpOrderGateway:
         if self._limiter is not None:
             await self._observe(store, answer)
         try:
-            return check_answer(answer, store=store, order_id=order_id)
+            return check_answer(answer, store=store, order_id=order_id, secrets=(api_key,))
         except UpstreamUnavailable as exc:
             if creates:  # a 5xx after the POST arrived: it may have been created
                 raise OutcomeUnknown("order creation", exc.reason) from exc

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from orderdesk_mcp.domain.redaction import redact_text
+
 __all__ = [
     "AuthenticationFailed",
     "ConcurrentModification",
@@ -38,14 +40,17 @@ __all__ = [
 _MAX_UPSTREAM_TEXT = 300
 
 
-def safe_upstream_text(text: object) -> str:
-    """Return OrderDesk's ``message`` as one short printable line.
+def safe_upstream_text(text: object, *, secrets: Iterable[str] = ()) -> str:
+    """Return OrderDesk's ``message`` as one short printable line with nothing secret in it.
 
-    Control characters are dropped and the text is cut to 300 characters, so a hostile or
-    broken upstream body cannot flood a tool result or forge extra log lines.
+    The store's key (``secrets``), anything key-shaped and card numbers become ``[redacted]``
+    (an upstream message that echoes the request must not leak it); control characters are
+    dropped and the text is cut to 300 characters, so a hostile or broken upstream body cannot
+    flood a tool result or forge extra log lines.
     """
     raw = text if isinstance(text, str) else ""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in raw).strip()
+    cleaned = redact_text(cleaned, secrets=secrets)
     if len(cleaned) > _MAX_UPSTREAM_TEXT:
         cleaned = cleaned[: _MAX_UPSTREAM_TEXT - 1] + "…"
     return cleaned or "no reason given"
@@ -162,12 +167,27 @@ class OutcomeUnknown(OrderDeskError):
 
 
 class UpstreamRejected(OrderDeskError):
-    """OrderDesk refused the request and said why."""
+    """OrderDesk refused the request and said why.
 
-    def __init__(self, upstream_message: object, *, status: int | None = None) -> None:
-        self.upstream_message = safe_upstream_text(upstream_message)
+    ``quoted=True`` marks ``upstream_message`` as OrderDesk's own words: the message shows
+    them in quotes after ``OrderDesk said:``, so an agent reads them as data, never as ours.
+    """
+
+    def __init__(
+        self,
+        upstream_message: object,
+        *,
+        status: int | None = None,
+        secrets: Iterable[str] = (),
+        quoted: bool = False,
+    ) -> None:
+        self.upstream_message = safe_upstream_text(upstream_message, secrets=secrets)
         self.status = status
-        super().__init__(f"OrderDesk rejected the request: {self.upstream_message}")
+        if quoted:
+            said = self.upstream_message.replace('"', "'")
+            super().__init__(f'OrderDesk rejected the request. OrderDesk said: "{said}"')
+        else:
+            super().__init__(f"OrderDesk rejected the request: {self.upstream_message}")
 
 
 class AuthenticationFailed(OrderDeskError):
