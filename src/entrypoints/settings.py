@@ -7,17 +7,29 @@ one line naming the variable (:class:`SettingsError`), never a traceback.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
 import msgspec
 
-__all__ = ["DEFAULT_BASE_URL", "Settings", "SettingsError", "load_settings"]
+__all__ = ["DEFAULT_BASE_URL", "MIN_HTTP_TOKEN_LENGTH", "Settings", "SettingsError", "load_settings", "mask_url"]
 
 DEFAULT_BASE_URL = "https://app.orderdesk.me/api/v2"
 SIMULATOR_STORE_ID = "100001"
 SIMULATOR_API_KEY = "simulator-api-key"  # a public, fake key the built-in simulator accepts
+
+
+MIN_HTTP_TOKEN_LENGTH = 32
+_USERINFO_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*?:)[^/?#@]*@")
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pass)=)[^&#]*", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (``user:PASSWORD@`` or ``?password=``) shown as ``***``."""
+    masked = _USERINFO_PASSWORD.sub(r"\1***@", url)
+    return _QUERY_PASSWORD.sub(r"\1***", masked)
 
 
 class SettingsError(Exception):
@@ -116,10 +128,14 @@ def _raw_values(env: Mapping[str, str]) -> dict[str, object]:
 
 
 def _check_url(var: str, url: str, schemes: set[str]) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in schemes or not parts.netloc:
-        wanted = " or ".join(sorted(f"{s}://" for s in schemes))
-        raise SettingsError(f"{var} must be a {wanted} URL, got {url!r}")
+    wanted = " or ".join(sorted(f"{s}://" for s in schemes))
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in schemes and bool(parts.netloc) and (parts.port or 0) >= 0
+    except ValueError:  # an unbalanced "[" or a port that is not a number
+        valid = False
+    if not valid:
+        raise SettingsError(f"{var} must be a {wanted} URL, got {mask_url(url)!r}")
 
 
 def _field_var(field: str) -> str:
@@ -166,6 +182,13 @@ def _validate(s: Settings) -> None:
     _check_url("ORDERDESK_BASE_URL", s.base_url, {"http", "https"})
     if s.cache_url is not None:
         _check_url("ORDERDESK_CACHE_URL", s.cache_url, {"redis", "rediss", "unix"})
+    if s.http_token is not None and (
+        len(s.http_token) < MIN_HTTP_TOKEN_LENGTH or any(ch.isspace() for ch in s.http_token)
+    ):
+        raise SettingsError(
+            f"ORDERDESK_HTTP_TOKEN must be at least {MIN_HTTP_TOKEN_LENGTH} characters with no spaces "
+            "(tokens made by `orderdesk-mcp tenants add` are)"
+        )
     if s.store_id is not None and not s.store_id.isdigit():
         raise SettingsError(f"ORDERDESK_STORE_ID must be OrderDesk's numeric store id, got {s.store_id!r}")
     checks = [
