@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-__all__ = ["DEFAULT_BASE_URL", "MIN_HTTP_TOKEN_LENGTH", "Settings", "SettingsError", "load_settings", "mask_url"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MIN_HTTP_TOKEN_LENGTH",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "mask_url",
+]
 
 DEFAULT_BASE_URL = "https://app.orderdesk.me/api/v2"
 SIMULATOR_STORE_ID = "100001"
