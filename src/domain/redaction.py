@@ -21,6 +21,12 @@ __all__ = [
 
 REDACTED = "[redacted]"
 CARD_KEYS = frozenset({"cc_number", "cc_exp", "cc_cvv", "cvv", "card_number"})
+# Order fields that say nothing about a person: a masked audit log keeps their values, so an
+# operator can still see which order was made or moved, and to what state.
+NON_PERSONAL_FIELDS = frozenset({
+    "source_id", "source_name", "folder_id", "payment_status", "payment_type", "shipping_method",
+    "tag_color", "tag_name",
+})  # fmt: skip
 # 13 to 19 digits, optionally grouped by single spaces or dashes (how people type card numbers).
 _CARD_RUN = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
 # A long run of letters and digits with both in it: OrderDesk keys are ~50 such characters.

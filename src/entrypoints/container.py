@@ -34,6 +34,7 @@ from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.use_cases.audited_gateway import AuditedOrderGateway
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
@@ -144,7 +145,12 @@ class Container(containers.DeclarativeContainer):
             RedisOrderCache, client=redis_client, prefix=settings.provided.cache_prefix
         ),
     )  # fmt: skip
-    audit = providers.Singleton(lambda s: JsonlAuditLog(_data_dir(s) / "audit.jsonl"), settings)
+    audit = providers.Singleton(
+        lambda s: JsonlAuditLog(_data_dir(s) / "audit.jsonl", values=s.audit_values), settings
+    )
+    # What the mutation use cases write through: an audit "attempt" record before every
+    # upstream write and its outcome after it.
+    audited_gateway = providers.Singleton(AuditedOrderGateway, inner=gateway, audit=audit, clock=clock)
     # Idempotency records outlive the process and are shared: SQLite in the data directory (the
     # processes of one machine) without Redis, Redis (every replica) with it.
     idempotency = providers.Selector(
@@ -164,13 +170,15 @@ class Container(containers.DeclarativeContainer):
     )
     list_folders = providers.Singleton(ListFolders, directory=folder_directory, cache=cache)
     update_order = providers.Factory(
-        UpdateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock,
+        UpdateOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
         policy=providers.Object(ConflictPolicy()), jitter=jitter,
     )  # fmt: skip
     create_order = providers.Factory(
-        CreateOrder, gateway=gateway, cache=cache, records=idempotency, audit=audit, clock=clock
+        CreateOrder, gateway=audited_gateway, cache=cache, records=idempotency, audit=audit, clock=clock
     )
-    delete_order = providers.Factory(DeleteOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)
+    delete_order = providers.Factory(
+        DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock
+    )
 
 
 @asynccontextmanager

@@ -66,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     data_dir: str = ""
     http_token: str | None = None
     simulator_orders: int = 25
+    audit_values: Literal["full", "masked", "none"] = "masked"
 
     def __repr__(self) -> str:  # keep secrets out of any accidental log line
         shown = f"gateway={self.gateway!r}, credentials={self.credentials!r}, store_id={self.store_id!r}"
@@ -93,6 +94,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_DATA_DIR": "data_dir",
     "ORDERDESK_HTTP_TOKEN": "http_token",
     "ORDERDESK_SIMULATOR_ORDERS": "simulator_orders",
+    "ORDERDESK_AUDIT_VALUES": "audit_values",
 }
 _SECRET_FIELDS = {"api_key", "http_token"}
 _EXPECTED = {
@@ -108,6 +110,7 @@ _EXPECTED = {
     "cache_max_bytes": "a whole number of bytes",
     "max_response_bytes": "a whole number of bytes",
     "simulator_orders": "a whole number",
+    "audit_values": "masked, full or none",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -125,7 +128,7 @@ def _raw_values(env: Mapping[str, str]) -> dict[str, object]:
             if lowered not in _TRUE | _FALSE:
                 raise SettingsError(f"{var} must be 1 or 0 (true/false), got {value!r}")
             raw[field] = lowered in _TRUE
-        elif field in {"log_format", "gateway", "credentials"}:
+        elif field in {"log_format", "gateway", "credentials", "audit_values"}:
             raw[field] = value.lower()
         elif field == "log_level":
             raw[field] = value.upper()
