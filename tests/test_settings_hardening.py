@@ -80,3 +80,15 @@ def test_the_served_command_stops_with_one_line_on_a_weak_token(tmp_path: Path) 
         "spaces (tokens made by `orderdesk-mcp tenants add` are)\n"
     )
     assert b"letmein" not in proc.stderr
+
+
+def test_audit_values_default_to_masked_and_take_full_or_none() -> None:
+    assert load_settings({}).audit_values == "masked"
+    assert load_settings({"ORDERDESK_AUDIT_VALUES": "FULL"}).audit_values == "full"
+    assert load_settings({"ORDERDESK_AUDIT_VALUES": "none"}).audit_values == "none"
+
+
+def test_an_unknown_audit_values_setting_stops_start_up() -> None:
+    assert _error({"ORDERDESK_AUDIT_VALUES": "partial"}) == (
+        "ORDERDESK_AUDIT_VALUES must be masked, full or none, got 'partial'"
+    )
