@@ -167,3 +167,14 @@ async def test_an_update_that_makes_the_merged_order_pass_1_mb_is_refused_with_i
     assert str(caught.value) == (
         "Invalid request: the order's JSON body would be 1,100,234 bytes, more than the 1,000,000-byte limit."
     )
+
+
+def test_a_card_number_given_where_it_does_not_belong_never_reaches_an_error() -> None:
+    from orderdesk_mcp.domain.commands import GetOrderCommand
+
+    with pytest.raises(InvalidRequest) as caught:
+        GetOrderCommand.parse(STORE, "4111 1111 1111 1111")
+    assert str(caught.value) == (
+        "Invalid request: order_id '[redacted]' is not an order id; "
+        'an order id is OrderDesk\'s numeric id, like 500001 or "500001".'
+    )

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
@@ -83,6 +84,11 @@ def _mask_key(directory: Path) -> bytes:
         fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         secret = secret_path.read_bytes()
+        for _ in range(40):  # another process created it a moment ago and is still writing it
+            if len(secret) >= 32:
+                break
+            time.sleep(0.025)
+            secret = secret_path.read_bytes()
     else:
         secret = secrets.token_bytes(32)
         with os.fdopen(fd, "wb") as handle:

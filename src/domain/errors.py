@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from orderdesk_mcp.domain.redaction import redact_text
+from orderdesk_mcp.domain.redaction import redact_card_numbers, redact_text
 
 __all__ = [
     "AuthenticationFailed",
@@ -61,9 +61,14 @@ def _fmt_seconds(seconds: float) -> str:
 
 
 class OrderDeskError(Exception):
-    """Base of every failure a caller of this service can see."""
+    """Base of every failure a caller of this service can see.
+
+    A card number (13 to 19 digits passing the Luhn check) never appears in a message, whatever
+    the caller sent: it is shown as ``[redacted]``.
+    """
 
     def __init__(self, message: str) -> None:
+        message = redact_card_numbers(message)
         super().__init__(message)
         self.message = message
 

@@ -16,6 +16,7 @@ __all__ = [
     "is_card_key",
     "looks_like_card_number",
     "redact_card_data",
+    "redact_card_numbers",
     "redact_text",
 ]
 
@@ -73,10 +74,15 @@ def _card_in_text(match: re.Match[str]) -> str:
     return REDACTED if looks_like_card_number(match.group(0)) else match.group(0)
 
 
+def redact_card_numbers(text: str) -> str:
+    """``text`` with every run of 13 to 19 digits that passes the Luhn check as ``[redacted]``."""
+    return _CARD_RUN.sub(_card_in_text, text)
+
+
 def redact_text(text: str, *, secrets: Iterable[str] = ()) -> str:
     """``text`` without the given secrets, anything key-shaped, or card numbers."""
     for secret in secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, REDACTED)
     text = _KEY_SHAPED.sub(REDACTED, text)
-    return _CARD_RUN.sub(_card_in_text, text)
+    return redact_card_numbers(text)
