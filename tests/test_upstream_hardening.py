@@ -3,19 +3,24 @@ statuses are retried; and retry-afters that cannot lock a store out. Real aiohtt
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
-from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
 from orderdesk_mcp.domain.context import CallContext, call_context
 from orderdesk_mcp.domain.errors import RateLimited, UpstreamRejected, safe_upstream_text
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.fakes import FakeClock
+from tests.mcp_harness import STORE as MCP_STORE
+from tests.mcp_harness import error_text, make_container, mcp_client
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator
 
 pytestmark = pytest.mark.anyio
@@ -157,3 +162,24 @@ async def test_a_cool_down_within_the_deadline_is_waited_out_and_retried(
             order = await gateway.fetch(STORE, "500001")
     assert order.id == "500001"
     assert sum(clock.sleeps) == pytest.approx(20.0)
+
+
+async def test_the_store_key_echoed_upstream_reaches_neither_the_agent_nor_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    state = default_state(store_id=MCP_STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
+    state.faults.rate_limit_enabled = False
+    state.faults.error_body_next(1, f"bad request for key {SIMULATOR_API_KEY}")
+    async with served_simulator(state) as base_url:
+        container = make_container(
+            tmp_path, state=state, gateway="http", credentials="env", store_id=MCP_STORE,
+            api_key=SIMULATOR_API_KEY, base_url=base_url,
+        )  # fmt: skip
+        async with mcp_client(container) as client:
+            result = await client.call_tool("orders.get", {"order_id": "500001"})
+    assert (
+        error_text(result)
+        == 'OrderDesk rejected the request. OrderDesk said: "bad request for key [redacted]"'
+    )
+    assert SIMULATOR_API_KEY not in caplog.text
