@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
+from orderdesk_mcp.adapters.sqlite_idempotency import SqliteIdempotencyRecords
 from orderdesk_mcp.domain.cache_keys import generation_key, idempotency_key
 from orderdesk_mcp.domain.commands import CreateOrderCommand
 from orderdesk_mcp.domain.errors import (
@@ -238,3 +240,22 @@ async def test_a_create_still_in_flight_elsewhere_is_waited_for_then_reported() 
 def _body(order: dict[str, Any]) -> str:
     canonical = json.dumps(order, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def test_unreachable_idempotency_records_refuse_the_create_naming_the_callers_key(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    world = World()
+    async with SqliteIdempotencyRecords(path=blocker / "idempotency.sqlite3", clock=world.clock) as records:
+        create = CreateOrder(
+            gateway=world.gateway, cache=world.cache, records=records, audit=world.audit, clock=world.clock
+        )
+        with pytest.raises(IdempotencyUnavailable) as caught:
+            await create(cmd(key="k-9"))
+    assert str(caught.value) == (
+        "Could not safely use idempotency key 'k-9' (its record store cannot be used right now); "
+        "nothing was created. Try again shortly."
+    )
+    assert world.gateway.calls == {}

@@ -154,3 +154,23 @@ async def test_redis_down_is_unavailable_never_absent(private_redis: RedisServer
             )
     finally:
         await client.aclose()
+
+
+async def test_sqlite_records_create_no_file_until_first_used(tmp_path: Path) -> None:
+    path = tmp_path / "idempotency.sqlite3"
+    async with SqliteIdempotencyRecords(path=path, clock=FakeClock()) as records:
+        assert not path.exists()
+        assert await records.get("k") is None
+    assert path.exists()
+
+
+async def test_sqlite_records_that_cannot_be_opened_are_unavailable_never_absent(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    async with SqliteIdempotencyRecords(path=blocker / "idempotency.sqlite3", clock=FakeClock()) as records:
+        with pytest.raises(IdempotencyUnavailable) as caught:
+            await records.add("k", RECORD, ttl=60)
+    assert str(caught.value) == (
+        "Could not safely use idempotency key 'k' (its record store cannot be used right now); "
+        "nothing was created. Try again shortly."
+    )

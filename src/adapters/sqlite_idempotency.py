@@ -53,14 +53,15 @@ class SqliteIdempotencyRecords:
         self._db = PrivateSqlite(path, _SCHEMA)
         self._clock = clock
         self._writes = 0
+        self._opened = False
+        self._opening = anyio.Lock()
 
     @property
     def path(self) -> Path:
         return self._db.path
 
     async def __aenter__(self) -> SqliteIdempotencyRecords:
-        await anyio.to_thread.run_sync(self._open)
-        return self
+        return self  # opened on first use: a read-only server never creates the file
 
     async def __aexit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
@@ -73,6 +74,11 @@ class SqliteIdempotencyRecords:
 
     async def _run(self, key: str, fn: Any, *args: Any) -> Any:
         try:
+            if not self._opened:
+                async with self._opening:
+                    if not self._opened:
+                        await anyio.to_thread.run_sync(self._open)
+                        self._opened = True
             return await anyio.to_thread.run_sync(fn, *args)
         except (sqlite3.Error, OSError, msgspec.DecodeError) as exc:
             raise IdempotencyUnavailable(key, "its record store cannot be used right now") from exc
