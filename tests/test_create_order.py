@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
+from orderdesk_mcp.adapters.sqlite_idempotency import SqliteIdempotencyRecords
 from orderdesk_mcp.domain.cache_keys import generation_key, idempotency_key
 from orderdesk_mcp.domain.commands import CreateOrderCommand
 from orderdesk_mcp.domain.errors import (
@@ -41,8 +43,11 @@ class World:
         self.clock = FakeClock()
         self.gateway = RacingOrderGateway(orders)
         self.cache = FakeOrderCache(self.clock)
+        self.records = FakeOrderCache(self.clock)  # satisfies IdempotencyRecords structurally
         self.audit = FakeAuditLog()
-        self.create = CreateOrder(gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock)
+        self.create = CreateOrder(
+            gateway=self.gateway, cache=self.cache, records=self.records, audit=self.audit, clock=self.clock
+        )
 
     @property
     def created(self) -> list[dict[str, Any]]:
@@ -185,10 +190,13 @@ async def test_an_unresolved_outcome_leaves_the_key_uncertain_and_the_retry_find
         await world.create(cmd(key="flaky"))
     assert str(caught.value) == (
         "OrderDesk did not confirm the order creation (connection reset before an answer); "
-        "it may or may not have happened."
+        "it may or may not have happened. It was sent with source_id 'odmcp-"
+        + hashlib.sha256(b"flaky").hexdigest()[:16]
+        + "': look for it with orders.list by that source_id, "
+        "and do not send it again without the same idempotency_key."
     )
     assert len(world.created) == 1  # it did arrive
-    record = await world.cache.get(idempotency_key(STORE, "flaky"))
+    record = await world.records.get(idempotency_key(STORE, "flaky"))
     assert record is not None
     assert record["state"] == "uncertain"
     retry = await world.create(cmd(key="flaky"))
@@ -202,14 +210,14 @@ async def test_a_refused_create_frees_its_key() -> None:
     world.gateway.fail_next("create", UpstreamRejected("Duplicate order"))
     with pytest.raises(UpstreamRejected):
         await world.create(cmd(key="k"))
-    assert await world.cache.get(idempotency_key(STORE, "k")) is None
+    assert await world.records.get(idempotency_key(STORE, "k")) is None
     assert (await world.create(cmd(key="k"))).created is True
 
 
 async def test_a_claim_whose_owner_vanished_is_taken_over_after_the_lease() -> None:
     world = World()
     stale = {"state": "pending", "body": _body(NEW), "since": world.clock.time() - 600}
-    await world.cache.set(idempotency_key(STORE, "k"), stale, ttl=86_400)
+    await world.records.set(idempotency_key(STORE, "k"), stale, ttl=86_400)
     result = await world.create(cmd(key="k"))
     assert result.created is True
     assert world.gateway.calls == {"list_page": 1, "create": 1}  # looked for it before creating
@@ -218,7 +226,7 @@ async def test_a_claim_whose_owner_vanished_is_taken_over_after_the_lease() -> N
 async def test_a_create_still_in_flight_elsewhere_is_waited_for_then_reported() -> None:
     world = World()
     pending = {"state": "pending", "body": _body(NEW), "since": world.clock.time()}
-    await world.cache.set(idempotency_key(STORE, "k"), pending, ttl=86_400)
+    await world.records.set(idempotency_key(STORE, "k"), pending, ttl=86_400)
     with pytest.raises(IdempotencyUnavailable) as caught:
         await world.create(cmd(key="k"))
     assert str(caught.value) == (
@@ -232,3 +240,22 @@ async def test_a_create_still_in_flight_elsewhere_is_waited_for_then_reported() 
 def _body(order: dict[str, Any]) -> str:
     canonical = json.dumps(order, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def test_unreachable_idempotency_records_refuse_the_create_naming_the_callers_key(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    world = World()
+    async with SqliteIdempotencyRecords(path=blocker / "idempotency.sqlite3", clock=world.clock) as records:
+        create = CreateOrder(
+            gateway=world.gateway, cache=world.cache, records=records, audit=world.audit, clock=world.clock
+        )
+        with pytest.raises(IdempotencyUnavailable) as caught:
+            await create(cmd(key="k-9"))
+    assert str(caught.value) == (
+        "Could not safely use idempotency key 'k-9' (its record store cannot be used right now); "
+        "nothing was created. Try again shortly."
+    )
+    assert world.gateway.calls == {}

@@ -153,8 +153,8 @@ async def test_create_without_a_name_is_rejected_and_leaves_nothing(target: Gate
         await target.gateway.create(target.store, doc)
     if target.state is not None:  # OrderDesk's own wording is not documented
         assert str(caught.value) == (
-            "OrderDesk rejected the request: "
-            "a first and last name or a company is required in shipping or customer"
+            'OrderDesk rejected the request. OrderDesk said: "'
+            'a first and last name or a company is required in shipping or customer"'
         )
     assert await target.gateway.clean_up() == []  # nothing was stored under its source_id
 

@@ -62,7 +62,7 @@ async def test_status_error_with_http_200_is_rejected_with_orderdesks_message(
     async with http_gateway(url) as gateway:
         with pytest.raises(UpstreamRejected) as caught:
             await gateway.fetch(STORE, "500001")
-    assert str(caught.value) == "OrderDesk rejected the request: Order locked by rule"
+    assert str(caught.value) == 'OrderDesk rejected the request. OrderDesk said: "Order locked by rule"'
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ async def test_status_error_with_http_200_is_rejected_with_orderdesks_message(
             422,
             b'{"status":"error","message":"Bad email"}',
             "application/json",
-            "rejected the request: Bad email",
+            'rejected the request. OrderDesk said: "Bad email"',
         ),
     ],
 )

@@ -142,17 +142,23 @@ async def test_every_mutation_is_audited_and_the_chain_verifies(tmp_path: Path) 
     state = _state()
     order_id = next(iter(state.orders(STORE)))
     email_before = state.orders(STORE)[order_id]["email"]
-    async with mcp_client(make_container(tmp_path, state=state)) as client:
+    async with mcp_client(make_container(tmp_path, state=state, audit_values="full")) as client:
         await client.call_tool("orders.update", {"order_id": order_id, "changes": {"email": "a@example.com"}})
         await client.call_tool("orders.update", {"order_id": order_id, "changes": {"id": "1"}})
         await client.call_tool("orders.delete", {"order_id": order_id, "confirm": True})
     path = tmp_path / "audit.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [(r["tool"], r["outcome"]) for r in records] == [
-        ("orders.update", "ok"),
-        ("orders.update", "error"),
-        ("orders.delete", "ok"),
+    assert [(r["tool"], r["outcome"], r["attempt_id"] is not None) for r in records] == [
+        ("orders.update", "attempt", True),  # before the PUT
+        ("orders.update", "ok", True),  # its outcome
+        ("orders.update", "ok", False),  # the use case's record, with the changes
+        ("orders.update", "error", False),  # refused before any request: no attempt
+        ("orders.delete", "attempt", True),
+        ("orders.delete", "ok", True),
+        ("orders.delete", "ok", False),
     ]
+    assert records[0]["attempt_id"] == records[1]["attempt_id"]
+    records = [r for r in records if r["attempt_id"] is None]
     assert records[0]["changes"] == [{"field": "email", "before": email_before, "after": "a@example.com"}]
     assert verify(path).ok
     lines = path.read_text().splitlines()

@@ -50,6 +50,7 @@ class World:
         self.state.seed_samples(STORE_ID, 5)
         self.gateway = SimulatedOrderGateway(self.state)
         self.cache = MemoryOrderCache(clock=self.clock)
+        self.records = MemoryOrderCache(clock=self.clock)
         self.audit = FakeAuditLog()
 
     def update(self, jitter: float = 1.0) -> UpdateOrder:
@@ -59,7 +60,9 @@ class World:
         )  # fmt: skip
 
     def create(self) -> CreateOrder:
-        return CreateOrder(gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock)
+        return CreateOrder(
+            gateway=self.gateway, cache=self.cache, records=self.records, audit=self.audit, clock=self.clock
+        )
 
     def delete(self) -> DeleteOrder:
         return DeleteOrder(gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock)

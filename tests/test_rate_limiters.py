@@ -209,4 +209,7 @@ async def test_a_dead_redis_falls_back_to_the_process_bucket_with_one_warning(
     finally:
         await client.aclose()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == ["shared rate limiter unavailable (ConnectionError); using the in-process bucket"]
+    assert warnings == [
+        "shared rate limiter unavailable (ConnectionError); using a conservative in-process bucket "
+        "(burst 1, 1 request a second) until Redis answers again"
+    ]

@@ -49,8 +49,9 @@ def test_orderdesks_retry_after_wins_over_a_shorter_backoff() -> None:
     assert retry_delay(RetryPolicy(), 2, jitter=0.5, retry_after=None) == 1.0
 
 
-def test_a_retry_after_longer_than_the_cap_is_capped() -> None:
-    assert retry_delay(RetryPolicy(), 1, jitter=0.1, retry_after=60.0) == 10.0
+def test_a_retry_after_longer_than_the_backoff_cap_is_honoured_up_to_120_seconds() -> None:
+    assert retry_delay(RetryPolicy(), 1, jitter=0.1, retry_after=60.0) == 60.0
+    assert retry_delay(RetryPolicy(), 1, jitter=0.1, retry_after=100_000.0) == 120.0
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ def test_no_credentials_means_the_simulator() -> None:
     settings = load_settings({})
     assert (settings.gateway, settings.credentials) == ("simulator", "simulator")
     assert settings.base_url == "https://app.orderdesk.me/api/v2"
-    assert (settings.rate_burst, settings.rate_per_second, settings.cache_ttl) == (20, 3.0, 15.0)
+    assert (settings.rate_burst, settings.rate_per_second, settings.cache_ttl) == (18, 2.7, 15.0)
 
 
 def test_store_id_and_api_key_select_the_http_gateway() -> None:

@@ -79,8 +79,8 @@ async def test_a_filter_orderdesk_would_refuse_is_upstream_rejected_with_its_mes
     with pytest.raises(UpstreamRejected) as caught:
         await gateway.list_page(STORE, OrderQuery(search_start_date="last tuesday"))
     assert str(caught.value) == (
-        "OrderDesk rejected the request: "
-        "search_start_date must be a UTC date as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
+        'OrderDesk rejected the request. OrderDesk said: "'
+        'search_start_date must be a UTC date as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"'
     )
     assert caught.value.status == 422
 
@@ -94,7 +94,10 @@ async def test_create_stores_the_order_and_a_duplicate_source_is_rejected(
     assert created.doc == state.orders(STORE_ID)["500007"]
     with pytest.raises(UpstreamRejected) as caught:
         await gateway.create(STORE, doc)
-    assert str(caught.value) == "OrderDesk rejected the request: Duplicate order: existing order id 500007"
+    assert (
+        str(caught.value)
+        == 'OrderDesk rejected the request. OrderDesk said: "Duplicate order: existing order id 500007"'
+    )
 
 
 async def test_create_without_items_is_rejected_with_orderdesks_message(
@@ -102,7 +105,10 @@ async def test_create_without_items_is_rejected_with_orderdesks_message(
 ) -> None:
     with pytest.raises(UpstreamRejected) as caught:
         await gateway.create(STORE, order_doc(order_items=[]))
-    assert str(caught.value) == "OrderDesk rejected the request: at least one order item is required"
+    assert (
+        str(caught.value)
+        == 'OrderDesk rejected the request. OrderDesk said: "at least one order item is required"'
+    )
 
 
 async def test_replace_writes_the_full_document_and_a_409_is_concurrent_modification(
@@ -172,7 +178,7 @@ async def test_an_error_body_is_upstream_rejected_and_nothing_is_written(
     state.faults.error_body_next(1, "Order locked by a rule")
     with pytest.raises(UpstreamRejected) as caught:
         await gateway.replace(STORE, "500001", {"order_items": []})
-    assert str(caught.value) == "OrderDesk rejected the request: Order locked by a rule"
+    assert str(caught.value) == 'OrderDesk rejected the request. OrderDesk said: "Order locked by a rule"'
     assert state.orders(STORE_ID)["500001"]["order_items"] != []
 
 

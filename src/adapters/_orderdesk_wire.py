@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -18,6 +19,7 @@ from orderdesk_mcp.domain.errors import (
 from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.domain.retry import MAX_RETRY_AFTER, RETRIED_STATUSES
 
 __all__ = [
     "Answer",
@@ -48,12 +50,18 @@ def decode_body(raw: bytes) -> dict[str, Any] | None:
 
 
 def _seconds(value: str | None) -> float | None:
-    """Seconds from a header; None when absent or not a finite number (``inf`` would never end)."""
+    """Seconds from a header, at most ``MAX_RETRY_AFTER``; None when absent or not a finite number.
+
+    The ceiling keeps one hostile or broken ``X-Retry-After: 100000`` from locking a store out
+    for a day in every process.
+    """
     try:
         seconds = float(value) if value is not None else None
     except ValueError:
         return None
-    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 def retry_after_of(headers: dict[str, str]) -> float | None:
@@ -62,13 +70,19 @@ def retry_after_of(headers: dict[str, str]) -> float | None:
     return own if own is not None else _seconds(headers.get("retry-after"))
 
 
-def check_answer(answer: Answer, *, store: StoreRef, order_id: str | None) -> dict[str, Any]:
+def check_answer(
+    answer: Answer, *, store: StoreRef, order_id: str | None, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
     """Return the body of a successful answer, or raise the domain error it means.
+
+    OrderDesk's own ``message`` is quoted as its words, with ``secrets`` (the store's key) and
+    anything key-shaped redacted and its length capped.
 
     Raises:
         AuthenticationFailed: 401/403. OrderNotFound: 404 on an order. ConcurrentModification: 409.
-        RateLimited: 429. UpstreamUnavailable: 5xx or an unreadable body. UpstreamRejected: 4xx,
-        or HTTP 200 with ``status: "error"``.
+        RateLimited: 429. UpstreamUnavailable: 500, 502, 503, 504 (worth retrying) or an unreadable
+        2xx body. UpstreamRejected: 4xx, any other 5xx (a 501 will not change on a retry), or HTTP
+        200 with ``status: "error"``.
     """
     status, body = answer.status, answer.body
     message = body.get("message") if body else None
@@ -80,14 +94,20 @@ def check_answer(answer: Answer, *, store: StoreRef, order_id: str | None) -> di
         raise ConcurrentModification(order_id)
     if status == 429:
         raise RateLimited(store.store_id, retry_after_of(answer.headers))
-    if status >= 500:
+    if status in RETRIED_STATUSES:
         raise UpstreamUnavailable(f"HTTP {status}", retry_after=retry_after_of(answer.headers))
+    if status >= 500:  # not worth retrying (501 Not Implemented, 505, ...): one request, one answer
+        if isinstance(message, str) and message.strip():
+            raise UpstreamRejected(message, status=status, secrets=secrets, quoted=True)
+        raise UpstreamRejected(f"HTTP {status}", status=status)
     if body is None:
         if 200 <= status < 300:
             raise UpstreamUnavailable("unreadable response")
         raise UpstreamRejected(f"HTTP {status} with an unreadable body", status=status)
     if not 200 <= status < 300 or body.get("status") != "success":
-        raise UpstreamRejected(message, status=status)
+        if not isinstance(message, str) or not message.strip():
+            raise UpstreamRejected("no reason given", status=status)
+        raise UpstreamRejected(message, status=status, secrets=secrets, quoted=True)
     return body
 
 

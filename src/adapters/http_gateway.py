@@ -39,6 +39,21 @@ log = logging.getLogger(__name__)
 USER_AGENT = "orderdesk-mcp/0.1 (+https://github.com/orderdesk-mcp/orderdesk-mcp)"
 
 
+async def _note_lost_answers(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """Record every sent request whose answer never came, including the one aiohttp re-sends by
+    itself on a dropped keep-alive connection (otherwise invisible: a DELETE whose first answer
+    was lost would read as "not found" when the silent re-send gets 404)."""
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # nothing was sent
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+        record_upstream(request.method, 0)
+        raise
+
+
 class HttpOrderGateway:
     def __init__(
         self,
@@ -60,7 +75,9 @@ class HttpOrderGateway:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> HttpOrderGateway:
-        self._session = aiohttp.ClientSession(timeout=self._timeout, raise_for_status=False)
+        self._session = aiohttp.ClientSession(
+            timeout=self._timeout, raise_for_status=False, middlewares=(_note_lost_answers,)
+        )
         return self
 
     async def __aexit__(
@@ -83,9 +100,10 @@ class HttpOrderGateway:
     ) -> dict[str, Any]:
         if self._session is None:
             raise RuntimeError("HttpOrderGateway used outside its 'async with' block")
+        api_key = await self._credentials.api_key(store)
         headers = {
             "ORDERDESK-STORE-ID": store.store_id,
-            "ORDERDESK-API-KEY": await self._credentials.api_key(store),
+            "ORDERDESK-API-KEY": api_key,
             "User-Agent": self._user_agent,
             "Accept": "application/json",
         }
@@ -107,7 +125,8 @@ class HttpOrderGateway:
             raise UpstreamUnavailable("could not connect") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else "connection lost"
-            record_upstream(method, 0)
+            if not isinstance(exc, aiohttp.ClientOSError | aiohttp.ServerDisconnectedError):
+                record_upstream(method, 0)  # those two were recorded by _note_lost_answers
             log.warning("%s %s failed: %s", method, path, type(exc).__name__)
             if creates:
                 raise OutcomeUnknown("order creation", reason) from exc
@@ -115,7 +134,7 @@ class HttpOrderGateway:
         if self._limiter is not None:
             await self._observe(store, answer)
         try:
-            return check_answer(answer, store=store, order_id=order_id)
+            return check_answer(answer, store=store, order_id=order_id, secrets=(api_key,))
         except UpstreamUnavailable as exc:
             if creates:  # a 5xx after the POST arrived: it may have been created
                 raise OutcomeUnknown("order creation", exc.reason) from exc

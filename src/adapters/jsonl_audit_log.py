@@ -10,6 +10,13 @@ Appends are serialised within the process by an ``anyio.Lock`` and across proces
 the data directory by an exclusive ``flock`` on the file, and each append reads the current
 last hash under that lock, so several server processes extend one chain. Every line is
 flushed and fsynced before ``append`` returns.
+
+What a record keeps of the before/after values is ``values`` (``ORDERDESK_AUDIT_VALUES``),
+stored in each line so every reader knows: ``full``; ``masked`` (field names kept, each value
+replaced by a short keyed hash, so edits can be correlated without storing the data; the key
+is derived from a random per-data-directory secret, ``audit.key``, created 0600 beside the log;
+a few fields that are not personal data, like ``source_id``, keep their value); or ``none``
+(field names only). Card data is redacted before a record reaches the log, whatever ``values``.
 """
 
 from __future__ import annotations
@@ -17,17 +24,25 @@ from __future__ import annotations
 import collections
 import fcntl
 import hashlib
+import hmac
 import os
+import secrets
+import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import anyio
 import msgspec
 
+from orderdesk_mcp.domain.redaction import NON_PERSONAL_FIELDS, REDACTED
 from orderdesk_mcp.ports.audit import AuditRecord
 
-__all__ = ["GENESIS", "JsonlAuditLog", "VerifyReport", "tail", "verify"]
+__all__ = ["GENESIS", "NO_OUTCOME", "AuditValues", "JsonlAuditLog", "VerifyReport", "tail", "verify"]
+
+AuditValues = Literal["full", "masked", "none"]
+NO_OUTCOME = "attempt with no outcome"
+_KEY_CONTEXT = b"orderdesk-mcp audit values v1"
 
 GENESIS = "0" * 64
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -61,11 +76,64 @@ def _last_hash(handle: IO[bytes]) -> str:
     return value if isinstance(value, str) else GENESIS
 
 
-class JsonlAuditLog:
-    """An :class:`~orderdesk_mcp.ports.audit.AuditLog` writing one hash-chained JSON line per record."""
+def _mask_key(directory: Path) -> bytes:
+    """The key of the masked values' hashes, derived from ``audit.key`` (created once, 0600)."""
+    secret_path = directory / "audit.key"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = secret_path.read_bytes()
+        for _ in range(40):  # another process created it a moment ago and is still writing it
+            if len(secret) >= 32:
+                break
+            time.sleep(0.025)
+            secret = secret_path.read_bytes()
+    else:
+        secret = secrets.token_bytes(32)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secret)
+            handle.flush()
+            os.fsync(handle.fileno())
+    if len(secret) < 32:  # a file being written by another process right now
+        raise OSError(f"{secret_path} is incomplete")
+    return hmac.new(secret, _KEY_CONTEXT, hashlib.sha256).digest()
 
-    def __init__(self, path: Path) -> None:
+
+def _masked(key: bytes, value: Any) -> Any:
+    if value is None or value == REDACTED:
+        return value
+    return "h:" + hmac.new(key, _encoder.encode(value), hashlib.sha256).hexdigest()[:12]
+
+
+def _keep_values(entry: dict[str, Any], values: AuditValues, key: bytes | None) -> None:
+    changes = entry.get("changes") or []
+    if values == "none":
+        entry["changes"] = [{"field": c["field"]} for c in changes]
+    elif values == "masked":
+        assert key is not None
+        entry["changes"] = [
+            c
+            if c["field"].split(".", 1)[0] in NON_PERSONAL_FIELDS
+            else c | {"before": _masked(key, c.get("before")), "after": _masked(key, c.get("after"))}
+            for c in changes
+        ]
+    entry["values"] = values
+
+
+class JsonlAuditLog:
+    """An :class:`~orderdesk_mcp.ports.audit.AuditLog` writing one hash-chained JSON line per record.
+
+    Args:
+        path: the log file.
+        values: what to keep of before/after values: ``full`` (the default here; the server's
+            setting defaults to ``masked``), ``masked`` or ``none``.
+    """
+
+    def __init__(self, path: Path, *, values: AuditValues = "full") -> None:
         self._path = path
+        self._values: AuditValues = values
+        self._key: bytes | None = None
         self._lock = anyio.Lock()
 
     @property
@@ -90,7 +158,11 @@ class JsonlAuditLog:
         fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
-            entry: dict[str, Any] = msgspec.to_builtins(record) | {"prev_hash": _last_hash(handle)}
+            entry: dict[str, Any] = msgspec.to_builtins(record)
+            if self._values == "masked" and self._key is None:
+                self._key = _mask_key(self._path.parent)
+            _keep_values(entry, self._values, self._key)
+            entry["prev_hash"] = _last_hash(handle)
             entry["hash"] = _digest(entry)
             handle.write(_encoder.encode(entry) + b"\n")
             handle.flush()
@@ -98,12 +170,17 @@ class JsonlAuditLog:
 
 
 class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
-    """``records`` intact records before ``bad_line`` (1-based), or all of them when ``ok``."""
+    """``records`` intact records before ``bad_line`` (1-based), or all of them when ``ok``.
+
+    ``unfinished`` lists the lines of ``attempt`` records with no outcome after them: writes
+    that may or may not have reached OrderDesk (the process stopped, or one is still running).
+    """
 
     ok: bool
     records: int
     bad_line: int | None = None
     reason: str = ""
+    unfinished: tuple[int, ...] = ()
 
 
 def verify(path: Path) -> VerifyReport:
@@ -111,6 +188,7 @@ def verify(path: Path) -> VerifyReport:
     if not path.exists():
         return VerifyReport(ok=True, records=0)
     prev, count = GENESIS, 0
+    open_attempts: dict[str, int] = {}
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -131,11 +209,21 @@ def verify(path: Path) -> VerifyReport:
                     reason="chain broken (a record was removed or reordered)",
                 )
             prev, count = entry["hash"], count + 1
-    return VerifyReport(ok=True, records=count)
+            attempt = entry.get("attempt_id")
+            if isinstance(attempt, str):
+                if entry.get("outcome") == "attempt":
+                    open_attempts[attempt] = number
+                else:
+                    open_attempts.pop(attempt, None)
+    return VerifyReport(ok=True, records=count, unfinished=tuple(sorted(open_attempts.values())))
 
 
 def tail(path: Path, n: int = 20) -> list[dict[str, Any]]:
-    """The last ``n`` records, oldest first (lines that are not JSON objects are skipped)."""
+    """The last ``n`` records, oldest first (lines that are not JSON objects are skipped).
+
+    An ``attempt`` with no outcome after it gets ``"note": "attempt with no outcome"`` (its
+    outcome, when there is one, is later in the file, so always among these records).
+    """
     if n <= 0 or not path.exists():
         return []
     with path.open("rb") as handle:
@@ -148,4 +236,8 @@ def tail(path: Path, n: int = 20) -> list[dict[str, Any]]:
             continue
         if isinstance(value, dict):
             records.append(value)
+    finished = {r.get("attempt_id") for r in records if r.get("outcome") != "attempt"}
+    for record in records:
+        if record.get("outcome") == "attempt" and record.get("attempt_id") not in finished:
+            record["note"] = NO_OUTCOME
     return records

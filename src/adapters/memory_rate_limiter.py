@@ -9,6 +9,7 @@ import anyio
 
 from orderdesk_mcp.domain.errors import RateLimited
 from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.retry import MAX_RETRY_AFTER
 from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["MemoryRateLimiter"]
@@ -53,7 +54,7 @@ class MemoryRateLimiter:
 
     def _wait_for(self, bucket: _Bucket) -> float:
         now = self._clock.monotonic()
-        cool = max(0.0, bucket.cool_until - now)
+        cool = min(MAX_RETRY_AFTER, max(0.0, bucket.cool_until - now))
         refill = 0.0 if bucket.tokens >= 1 - _EPSILON else (1 - bucket.tokens) / self._rate
         return max(cool, refill)
 
@@ -79,5 +80,6 @@ class MemoryRateLimiter:
             bucket = self._bucket(store)
             if tokens_remaining is not None:
                 bucket.tokens = min(bucket.tokens, float(tokens_remaining))
-            if retry_after is not None:
-                bucket.cool_until = max(bucket.cool_until, self._clock.monotonic() + retry_after)
+            if retry_after is not None:  # capped: one wild header must not lock the store out
+                cool = min(MAX_RETRY_AFTER, max(0.0, retry_after))
+                bucket.cool_until = max(bucket.cool_until, self._clock.monotonic() + cool)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from orderdesk_mcp.domain.redaction import redact_card_numbers, redact_text
+
 __all__ = [
     "AuthenticationFailed",
     "ConcurrentModification",
@@ -38,14 +40,17 @@ __all__ = [
 _MAX_UPSTREAM_TEXT = 300
 
 
-def safe_upstream_text(text: object) -> str:
-    """Return OrderDesk's ``message`` as one short printable line.
+def safe_upstream_text(text: object, *, secrets: Iterable[str] = ()) -> str:
+    """Return OrderDesk's ``message`` as one short printable line with nothing secret in it.
 
-    Control characters are dropped and the text is cut to 300 characters, so a hostile or
-    broken upstream body cannot flood a tool result or forge extra log lines.
+    The store's key (``secrets``), anything key-shaped and card numbers become ``[redacted]``
+    (an upstream message that echoes the request must not leak it); control characters are
+    dropped and the text is cut to 300 characters, so a hostile or broken upstream body cannot
+    flood a tool result or forge extra log lines.
     """
     raw = text if isinstance(text, str) else ""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in raw).strip()
+    cleaned = redact_text(cleaned, secrets=secrets)
     if len(cleaned) > _MAX_UPSTREAM_TEXT:
         cleaned = cleaned[: _MAX_UPSTREAM_TEXT - 1] + "…"
     return cleaned or "no reason given"
@@ -56,9 +61,14 @@ def _fmt_seconds(seconds: float) -> str:
 
 
 class OrderDeskError(Exception):
-    """Base of every failure a caller of this service can see."""
+    """Base of every failure a caller of this service can see.
+
+    A card number (13 to 19 digits passing the Luhn check) never appears in a message, whatever
+    the caller sent: it is shown as ``[redacted]``.
+    """
 
     def __init__(self, message: str) -> None:
+        message = redact_card_numbers(message)
         super().__init__(message)
         self.message = message
 
@@ -145,21 +155,44 @@ class UpstreamUnavailable(OrderDeskError):
 class OutcomeUnknown(OrderDeskError):
     """A non-repeatable request may or may not have taken effect upstream."""
 
-    def __init__(self, operation: str, reason: str) -> None:
+    def __init__(self, operation: str, reason: str, *, source_id: str | None = None) -> None:
         self.operation = operation
         self.reason = reason
+        self.source_id = source_id
+        found_by = (
+            f" It was sent with source_id {source_id!r}: look for it with orders.list by that source_id, "
+            "and do not send it again without the same idempotency_key."
+            if source_id
+            else ""
+        )
         super().__init__(
             f"OrderDesk did not confirm the {operation} ({reason}); it may or may not have happened."
+            + found_by
         )
 
 
 class UpstreamRejected(OrderDeskError):
-    """OrderDesk refused the request and said why."""
+    """OrderDesk refused the request and said why.
 
-    def __init__(self, upstream_message: object, *, status: int | None = None) -> None:
-        self.upstream_message = safe_upstream_text(upstream_message)
+    ``quoted=True`` marks ``upstream_message`` as OrderDesk's own words: the message shows
+    them in quotes after ``OrderDesk said:``, so an agent reads them as data, never as ours.
+    """
+
+    def __init__(
+        self,
+        upstream_message: object,
+        *,
+        status: int | None = None,
+        secrets: Iterable[str] = (),
+        quoted: bool = False,
+    ) -> None:
+        self.upstream_message = safe_upstream_text(upstream_message, secrets=secrets)
         self.status = status
-        super().__init__(f"OrderDesk rejected the request: {self.upstream_message}")
+        if quoted:
+            said = self.upstream_message.replace('"', "'")
+            super().__init__(f'OrderDesk rejected the request. OrderDesk said: "{said}"')
+        else:
+            super().__init__(f"OrderDesk rejected the request: {self.upstream_message}")
 
 
 class AuthenticationFailed(OrderDeskError):

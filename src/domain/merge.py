@@ -7,6 +7,11 @@
 - ``None`` (JSON null) removes the field; inside a nested object it removes that key.
 - Every key the changes do not name is kept exactly as fetched, unknown fields included.
 
+An update may not leave the order without what a create requires: ``order_items`` cannot be
+emptied or removed, and a change to ``shipping``/``customer`` that would leave neither with a
+name (a first and last name, or a company) is refused. A merged document whose JSON would pass
+1 MB is refused with its size before anything is sent.
+
 Keys OrderDesk owns or computes (``id``, ``source_id``, dates, totals, ``email_count``,
 ``order_shipments``, ``order_history``, ``cc_number_masked``, ``processor_balance``,
 ``refund_total``), ``folder_id`` and unknown keys are refused by :func:`validate_changes`
@@ -25,7 +30,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from orderdesk_mcp.domain.errors import InvalidRequest, MergeRejected
-from orderdesk_mcp.domain.order_rules import NESTED_FIELDS, OWNED_FIELDS, WRITABLE_FIELDS, check_values
+from orderdesk_mcp.domain.order_rules import (
+    NESTED_FIELDS,
+    OWNED_FIELDS,
+    WRITABLE_FIELDS,
+    body_size_problem,
+    check_values,
+    has_name,
+)
 from orderdesk_mcp.domain.results import Change
 
 __all__ = ["carries", "diff", "lost_fields", "merge", "validate_changes", "value_at"]
@@ -45,7 +57,8 @@ def validate_changes(
 
     Raises:
         MergeRejected: owned, folder or unknown keys (all of them, in one message).
-        InvalidRequest: wrong value types, naming each path.
+        InvalidRequest: wrong value types, naming each path; changes that would leave the order
+            without items or without a name (checked against ``current``); changes over 1 MB.
     """
     owned = [k for k in changes if k in OWNED_FIELDS and k != "source_id"]
     fixed = [k for k in changes if k == "source_id"]
@@ -64,12 +77,35 @@ def validate_changes(
         reasons.append(f"Changeable keys: {', '.join(sorted(WRITABLE_FIELDS))}.")
         raise MergeRejected([*owned, *fixed, *folder, *unknown], reasons)
     problems = check_values(changes, current=current, address_keys=address_keys)
+    if "order_items" in changes and not changes["order_items"]:
+        problems.append("order_items cannot be emptied or removed: an order needs at least one item")
+    named = {k: changes[k] for k in ("shipping", "customer") if k in changes}
+    if current is not None and named and has_name(current) and not has_name(_merged(current, named)):
+        problems.append(
+            "this change would leave the order without a name: shipping or customer needs a "
+            "first_name and last_name, or a company"
+        )
+    too_big = body_size_problem(changes, what="the changes alone")
+    if too_big:
+        problems.append(too_big)
     if problems:
         raise InvalidRequest(problems)
 
 
 def merge(latest: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The document to PUT: ``latest`` with ``changes`` merged by the policy above."""
+    """The document to PUT: ``latest`` with ``changes`` merged by the policy above.
+
+    Raises:
+        InvalidRequest: when the merged document's JSON would pass 1 MB (with its size).
+    """
+    merged = _merged(latest, changes)
+    too_big = body_size_problem(merged) if changes else None
+    if too_big:
+        raise InvalidRequest([too_big])
+    return merged
+
+
+def _merged(latest: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(dict(latest))
     for key, value in changes.items():
         if value is None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,12 +14,15 @@ __all__ = [
     "ADDRESS_KEYS",
     "ARRAY_FIELDS",
     "DELIVERY_TYPES",
+    "MAX_BODY_BYTES",
     "NESTED_FIELDS",
     "OWNED_FIELDS",
     "PAYMENT_STATUSES",
     "WRITABLE_FIELDS",
+    "body_size_problem",
     "check_new_order",
     "check_values",
+    "has_name",
     "looks_like_sent",
 ]
 
@@ -54,19 +61,84 @@ _SCALARS = frozenset({
 })  # fmt: skip
 WRITABLE_FIELDS = _SCALARS | NESTED_FIELDS | ARRAY_FIELDS
 _NUMBERS = frozenset({"shipping_total", "handling_total", "tax_total"})
+MAX_BODY_BYTES = 1_000_000  # a create or update body larger than this is refused before sending
+_ALLOWED_CONTROLS = frozenset("\t\n")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2}))?")
+DATE_FORMATS = "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
+
+
+def body_size_problem(doc: Mapping[str, Any], *, what: str = "the order's JSON body") -> str | None:
+    """Why ``doc`` is too large to send as one JSON body (naming its size), or None."""
+    size = len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+    if size <= MAX_BODY_BYTES:
+        return None
+    return f"{what} would be {size:,} bytes, more than the {MAX_BODY_BYTES:,}-byte limit"
+
+
+def _control_problems(value: object, path: str) -> list[str]:
+    """Control characters (other than tab and newline) in any string or key under ``value``."""
+    if isinstance(value, str):
+        bad = next(
+            (ch for ch in value if (ch < " " or "\x7f" <= ch <= "\x9f") and ch not in _ALLOWED_CONTROLS), None
+        )
+        if bad is None:
+            return []
+        return [f"{path} contains a control character (U+{ord(bad):04X}); only tab and newline are allowed"]
+    if isinstance(value, Mapping):
+        problems: list[str] = []
+        for key, sub in value.items():
+            problems += _control_problems(key, f"{path} key") if isinstance(key, str) else []
+            problems += _control_problems(sub, f"{path}.{key}")
+        return problems
+    if isinstance(value, list | tuple):
+        return [p for n, sub in enumerate(value) for p in _control_problems(sub, f"{path}[{n}]")]
+    return []
+
+
+def _is_date(value: object) -> bool:
+    match = _DATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(p or 0) for p in match.groups())
+    try:
+        datetime.date(year, month, day)
+        datetime.time(hour, minute, second)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_problems(value: object, path: str) -> list[str]:
+    """Date fields (``date_*`` keys) inside the order's lists that are not a documented format."""
+    if isinstance(value, Mapping):
+        problems: list[str] = []
+        for key, sub in value.items():
+            if (
+                isinstance(key, str)
+                and key.startswith("date_")
+                and sub not in (None, "")
+                and not _is_date(sub)
+            ):
+                problems.append(f"{path}.{key} must be a date as {DATE_FORMATS}")
+            elif isinstance(sub, Mapping | list):
+                problems += _date_problems(sub, f"{path}.{key}")
+        return problems
+    if isinstance(value, list):
+        return [p for n, sub in enumerate(value) for p in _date_problems(sub, f"{path}[{n}]")]
+    return []
 
 
 def _number(value: object) -> bool:
+    """A finite number, or a string of one (OrderDesk sends numbers as strings)."""
     if isinstance(value, bool):
         return False
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return True
-    if isinstance(value, str):
+    if isinstance(value, float | str):
         try:
-            float(value)
+            return math.isfinite(float(value))
         except ValueError:
             return False
-        return True
     return False
 
 
@@ -83,6 +155,7 @@ def check_values(
     for key, value in doc.items():
         if value is None:
             continue
+        problems += _control_problems(value, key)
         if key in NESTED_FIELDS:
             if not isinstance(value, Mapping):
                 problems.append(f"{key} must be an object")
@@ -93,8 +166,10 @@ def check_values(
                 problems.append(f"{key} must be a list")
             elif not all(isinstance(item, Mapping) for item in value):
                 problems.append(f"every entry of {key} must be an object")
-            elif key == "order_items":
-                problems += _check_items(value)
+            else:
+                problems += _date_problems(value, key)
+                if key == "order_items":
+                    problems += _check_items(value)
         elif key in _NUMBERS and not _number(value):
             problems.append(f"{key} must be a number")
         elif key == "payment_status" and value not in PAYMENT_STATUSES:
@@ -128,7 +203,22 @@ def _check_items(items: list[Mapping[str, Any]]) -> list[str]:
         for number in ("price", "quantity", "weight"):
             if number in item and not _number(item[number]):
                 problems.append(f"order_items[{n}].{number} must be a number")
+            elif number in ("price", "quantity") and number in item and float(item[number]) < 0:
+                problems.append(f"order_items[{n}].{number} must not be negative")
+            elif number == "quantity" and number in item and not float(item[number]).is_integer():
+                problems.append(f"order_items[{n}].quantity must be a whole number")
     return problems
+
+
+def has_name(doc: Mapping[str, Any]) -> bool:
+    """Whether ``shipping`` or ``customer`` has a first and last name, or a company (a create needs it)."""
+    for part in ("shipping", "customer"):
+        section = doc.get(part)
+        if isinstance(section, Mapping) and (
+            (section.get("first_name") and section.get("last_name")) or section.get("company")
+        ):
+            return True
+    return False
 
 
 def check_new_order(doc: Mapping[str, Any]) -> list[str]:
@@ -145,21 +235,16 @@ def check_new_order(doc: Mapping[str, Any]) -> list[str]:
     items = doc.get("order_items")
     if not isinstance(items, list) or not items:
         problems.append("order_items needs at least one item")
-    named = False
-    for part in ("shipping", "customer"):
-        section = doc.get(part)
-        if isinstance(section, Mapping):
-            named = named or bool(
-                (section.get("first_name") and section.get("last_name")) or section.get("company")
-            )
-    if not named:
+    if not has_name(doc):
         problems.append("shipping or customer needs a first_name and last_name, or a company")
     if "source_id" in doc and not isinstance(doc["source_id"], str):
         problems.append("source_id must be a string")
     folder = doc.get("folder_id")
     if "folder_id" in doc and (isinstance(folder, bool) or not isinstance(folder, int) or folder < 1):
         problems.append("folder_id must be a positive integer (a folder id from the store's folders)")
-    return problems + check_values({k: v for k, v in doc.items() if k in WRITABLE_FIELDS})
+    problems += check_values({k: v for k, v in doc.items() if k in WRITABLE_FIELDS})
+    too_big = body_size_problem(doc)
+    return [*problems, too_big] if too_big else problems
 
 
 def looks_like_sent(sent: Mapping[str, Any], found: Mapping[str, Any]) -> bool:

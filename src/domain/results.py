@@ -32,3 +32,4 @@ class CreatedOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 class DeletedOrder(msgspec.Struct, frozen=True, kw_only=True):
     order_id: str
+    note: str = ""  # e.g. that OrderDesk's answer to the first request was lost

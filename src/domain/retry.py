@@ -6,7 +6,21 @@ import msgspec
 
 from orderdesk_mcp.domain.errors import OrderDeskError, RateLimited, UpstreamUnavailable
 
-__all__ = ["RetryPolicy", "backoff_delay", "is_retryable", "retry_delay"]
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "RETRIED_STATUSES",
+    "RetryPolicy",
+    "backoff_delay",
+    "is_retryable",
+    "retry_delay",
+]
+
+# The longest any retry-after (OrderDesk's header, or a cool-down shared through Redis) is
+# honoured: one ``X-Retry-After: 100000`` must not lock a store out for a day.
+MAX_RETRY_AFTER = 120.0
+# The HTTP statuses worth sending again: the rate limit and the transient server errors. Any
+# other 5xx (501 Not Implemented, 505, ...) answers the same way every time.
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,11 +38,17 @@ def backoff_delay(policy: RetryPolicy, retry_number: int, *, jitter: float) -> f
 
 
 def retry_delay(policy: RetryPolicy, retry_number: int, *, jitter: float, retry_after: float | None) -> float:
-    """The wait before retry ``retry_number``: never shorter than OrderDesk's retry-after, capped."""
-    delay = backoff_delay(policy, retry_number, jitter=jitter)
+    """The wait before retry ``retry_number``: the backoff (at most ``policy.cap``), or OrderDesk's
+    retry-after when longer (at most :data:`MAX_RETRY_AFTER`).
+
+    A retry-after is never cut to the backoff cap: retrying earlier only meets the same cool-down,
+    and a delay past the call's deadline lets the caller give up at once with the time to retry
+    instead of sleeping first.
+    """
+    delay = min(backoff_delay(policy, retry_number, jitter=jitter), policy.cap)
     if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(delay, policy.cap)
+        delay = max(delay, min(max(0.0, retry_after), MAX_RETRY_AFTER))
+    return delay
 
 
 def is_retryable(error: OrderDeskError, *, idempotent: bool) -> bool:

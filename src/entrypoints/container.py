@@ -23,15 +23,18 @@ from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
 from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
+from orderdesk_mcp.adapters.redis_idempotency import RedisIdempotencyRecords
 from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
 from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
 from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+from orderdesk_mcp.adapters.sqlite_idempotency import SqliteIdempotencyRecords
 from orderdesk_mcp.adapters.system_clock import SystemClock
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.use_cases.audited_gateway import AuditedOrderGateway
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
@@ -68,6 +71,10 @@ def _data_dir(settings: Settings) -> Path:
 def _sqlite_credentials(settings: Settings) -> SqliteCredentialStore:
     directory = _data_dir(settings)
     return SqliteCredentialStore(path=directory / "credentials.sqlite3", keyring=Keyring.load(directory))
+
+
+def _sqlite_idempotency(settings: Settings, clock: SystemClock) -> SqliteIdempotencyRecords:
+    return SqliteIdempotencyRecords(path=_data_dir(settings) / "idempotency.sqlite3", clock=clock)
 
 
 def _cache_kind(settings: Settings) -> str:
@@ -138,7 +145,21 @@ class Container(containers.DeclarativeContainer):
             RedisOrderCache, client=redis_client, prefix=settings.provided.cache_prefix
         ),
     )  # fmt: skip
-    audit = providers.Singleton(lambda s: JsonlAuditLog(_data_dir(s) / "audit.jsonl"), settings)
+    audit = providers.Singleton(
+        lambda s: JsonlAuditLog(_data_dir(s) / "audit.jsonl", values=s.audit_values), settings
+    )
+    # What the mutation use cases write through: an audit "attempt" record before every
+    # upstream write and its outcome after it.
+    audited_gateway = providers.Singleton(AuditedOrderGateway, inner=gateway, audit=audit, clock=clock)
+    # Idempotency records outlive the process and are shared: SQLite in the data directory (the
+    # processes of one machine) without Redis, Redis (every replica) with it.
+    idempotency = providers.Selector(
+        cache_kind,
+        memory=providers.Singleton(_sqlite_idempotency, settings, clock),
+        redis=providers.Singleton(
+            RedisIdempotencyRecords, client=redis_client, prefix=settings.provided.cache_prefix
+        ),
+    )
 
     get_order = providers.Factory(
         GetOrder, gateway=gateway, cache=cache, ttl=settings.provided.cache_ttl, stats=stats,
@@ -149,11 +170,15 @@ class Container(containers.DeclarativeContainer):
     )
     list_folders = providers.Singleton(ListFolders, directory=folder_directory, cache=cache)
     update_order = providers.Factory(
-        UpdateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock,
+        UpdateOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
         policy=providers.Object(ConflictPolicy()), jitter=jitter,
     )  # fmt: skip
-    create_order = providers.Factory(CreateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)
-    delete_order = providers.Factory(DeleteOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)
+    create_order = providers.Factory(
+        CreateOrder, gateway=audited_gateway, cache=cache, records=idempotency, audit=audit, clock=clock
+    )
+    delete_order = providers.Factory(
+        DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock
+    )
 
 
 @asynccontextmanager
@@ -164,7 +189,7 @@ async def open_services(c: Container) -> AsyncIterator[AppServices]:
         client = c.redis_client()
         if client is not None:
             stack.push_async_callback(client.aclose)
-        for owner in (c.credentials(), c.upstream(), c.cache(), c.limiter(), c.audit()):
+        for owner in (c.credentials(), c.upstream(), c.cache(), c.limiter(), c.audit(), c.idempotency()):
             await stack.enter_async_context(owner)
         yield AppServices(
             settings=c.settings(),

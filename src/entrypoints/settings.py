@@ -7,17 +7,36 @@ one line naming the variable (:class:`SettingsError`), never a traceback.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
 import msgspec
 
-__all__ = ["DEFAULT_BASE_URL", "Settings", "SettingsError", "load_settings"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MIN_HTTP_TOKEN_LENGTH",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "mask_url",
+]
 
 DEFAULT_BASE_URL = "https://app.orderdesk.me/api/v2"
 SIMULATOR_STORE_ID = "100001"
 SIMULATOR_API_KEY = "simulator-api-key"  # a public, fake key the built-in simulator accepts
+
+
+MIN_HTTP_TOKEN_LENGTH = 32
+_USERINFO_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*?:)[^/?#@]*@")
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pass)=)[^&#]*", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (``user:PASSWORD@`` or ``?password=``) shown as ``***``."""
+    masked = _USERINFO_PASSWORD.sub(r"\1***@", url)
+    return _QUERY_PASSWORD.sub(r"\1***", masked)
 
 
 class SettingsError(Exception):
@@ -37,8 +56,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cache_ttl: float = 15.0
     cache_max_entries: int = 10_000
     cache_max_bytes: int = 64 * 1024 * 1024
-    rate_burst: int = 20
-    rate_per_second: float = 3.0
+    rate_burst: int = 18  # 90% of OrderDesk's documented burst of 20: an exact copy overran it
+    rate_per_second: float = 2.7  # 90% of the documented 3 a second
     call_timeout: float = 30.0
     max_response_bytes: int = 10_000_000
     read_only: bool = False
@@ -47,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     data_dir: str = ""
     http_token: str | None = None
     simulator_orders: int = 25
+    audit_values: Literal["full", "masked", "none"] = "masked"
 
     def __repr__(self) -> str:  # keep secrets out of any accidental log line
         shown = f"gateway={self.gateway!r}, credentials={self.credentials!r}, store_id={self.store_id!r}"
@@ -74,6 +94,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_DATA_DIR": "data_dir",
     "ORDERDESK_HTTP_TOKEN": "http_token",
     "ORDERDESK_SIMULATOR_ORDERS": "simulator_orders",
+    "ORDERDESK_AUDIT_VALUES": "audit_values",
 }
 _SECRET_FIELDS = {"api_key", "http_token"}
 _EXPECTED = {
@@ -89,6 +110,7 @@ _EXPECTED = {
     "cache_max_bytes": "a whole number of bytes",
     "max_response_bytes": "a whole number of bytes",
     "simulator_orders": "a whole number",
+    "audit_values": "masked, full or none",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -106,7 +128,7 @@ def _raw_values(env: Mapping[str, str]) -> dict[str, object]:
             if lowered not in _TRUE | _FALSE:
                 raise SettingsError(f"{var} must be 1 or 0 (true/false), got {value!r}")
             raw[field] = lowered in _TRUE
-        elif field in {"log_format", "gateway", "credentials"}:
+        elif field in {"log_format", "gateway", "credentials", "audit_values"}:
             raw[field] = value.lower()
         elif field == "log_level":
             raw[field] = value.upper()
@@ -116,10 +138,14 @@ def _raw_values(env: Mapping[str, str]) -> dict[str, object]:
 
 
 def _check_url(var: str, url: str, schemes: set[str]) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in schemes or not parts.netloc:
-        wanted = " or ".join(sorted(f"{s}://" for s in schemes))
-        raise SettingsError(f"{var} must be a {wanted} URL, got {url!r}")
+    wanted = " or ".join(sorted(f"{s}://" for s in schemes))
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in schemes and bool(parts.netloc) and (parts.port or 0) >= 0
+    except ValueError:  # an unbalanced "[" or a port that is not a number
+        valid = False
+    if not valid:
+        raise SettingsError(f"{var} must be a {wanted} URL, got {mask_url(url)!r}")
 
 
 def _field_var(field: str) -> str:
@@ -166,6 +192,13 @@ def _validate(s: Settings) -> None:
     _check_url("ORDERDESK_BASE_URL", s.base_url, {"http", "https"})
     if s.cache_url is not None:
         _check_url("ORDERDESK_CACHE_URL", s.cache_url, {"redis", "rediss", "unix"})
+    if s.http_token is not None and (
+        len(s.http_token) < MIN_HTTP_TOKEN_LENGTH or any(ch.isspace() for ch in s.http_token)
+    ):
+        raise SettingsError(
+            f"ORDERDESK_HTTP_TOKEN must be at least {MIN_HTTP_TOKEN_LENGTH} characters with no spaces "
+            "(tokens made by `orderdesk-mcp tenants add` are)"
+        )
     if s.store_id is not None and not s.store_id.isdigit():
         raise SettingsError(f"ORDERDESK_STORE_ID must be OrderDesk's numeric store id, got {s.store_id!r}")
     checks = [

@@ -3,8 +3,10 @@
 A write that takes an ``idempotency_key`` (order creates, history notes) claims the key with
 :meth:`add` before it sends anything and stores its result under it, so a repeat of the key
 replays the first result instead of writing twice. Records must outlive the process and be
-shared by every process that serves the store. The cache adapters satisfy this Protocol
-structurally; a durable adapter is the one to configure.
+shared by every process that serves the store: ``SqliteIdempotencyRecords`` (the data
+directory; the processes of one machine) or ``RedisIdempotencyRecords`` (every replica). A
+record that cannot be read or written raises ``IdempotencyUnavailable``, never reads as absent.
+The memory cache satisfies this Protocol structurally and serves as the fake in tests.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ __all__ = ["IdempotencyRecords"]
 
 class IdempotencyRecords(Protocol):
     async def get(self, key: str) -> Any | None:
-        """Return the record at ``key`` (JSON-compatible builtins), or None when there is none."""
+        """Return the record at ``key`` (JSON-compatible builtins), or None when there is none.
+
+        Raises: IdempotencyUnavailable (durable adapters) when the records cannot be reached.
+        """
         ...
 
     async def set(self, key: str, value: Any, *, ttl: float) -> None:

@@ -6,8 +6,9 @@
   by ``source_id`` instead of being resent blindly. After :class:`OutcomeUnknown` the order is
   searched by ``source_id`` (and must look like the one sent); only when it is not there is
   the create sent once more.
-- An ``idempotency_key`` is claimed in the cache backend (``add``, so it is shared through
-  Redis) with a ``pending`` record holding the body's hash. A repeat returns the first result
+- An ``idempotency_key`` is claimed in the idempotency records (``add``: SQLite in the data
+  directory, shared by the processes of one machine, or Redis, shared by every replica) with a
+  ``pending`` record holding the body's hash. A repeat returns the first result
   (``created: False``); the same key with another body is refused; a concurrent repeat polls
   until the first finishes (at most ``wait_for_peer`` seconds). A create whose outcome stayed
   unknown, or whose claimer vanished (a ``pending`` record older than ``lease``), leaves the
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -45,6 +47,7 @@ from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.gateway import OrderGateway
+from orderdesk_mcp.ports.idempotency import IdempotencyRecords
 
 __all__ = ["CreateOrder", "generated_source_id"]
 
@@ -81,6 +84,7 @@ class CreateOrder:
         *,
         gateway: OrderGateway,
         cache: OrderCache,
+        records: IdempotencyRecords,
         audit: AuditLog,
         clock: Clock,
         idempotency_ttl: float = 86_400.0,
@@ -89,6 +93,7 @@ class CreateOrder:
     ) -> None:
         self._gateway = gateway
         self._cache = cache
+        self._records = records
         self._audit = audit
         self._clock = clock
         self._ttl = idempotency_ttl
@@ -118,6 +123,13 @@ class CreateOrder:
             else:
                 result = await self._create_once(cmd.store, doc, cmd.idempotency_key, _body_hash(cmd.order))
             order_id = result.order.id
+        except OutcomeUnknown as unknown:
+            named = OutcomeUnknown(unknown.operation, unknown.reason, source_id=str(doc["source_id"]))
+            await audit_mutation(
+                self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=None, outcome="error",
+                changes=diff({}, doc), error=str(named),
+            )  # fmt: skip
+            raise named from unknown
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=order_id, outcome="error",
@@ -135,9 +147,13 @@ class CreateOrder:
         takeover_key = f"{record_key}:takeover"
         waited, misses = 0.0, 0
         while True:
-            if await self._cache.add(record_key, self._pending(body), ttl=self._ttl):
+            try:
+                claimed = await self._records.add(record_key, self._pending(body), ttl=self._ttl)
+                record = None if claimed else await self._records.get(record_key)
+            except IdempotencyUnavailable as exc:
+                raise IdempotencyUnavailable(key, exc.reason) from exc
+            if claimed:
                 return await self._run(store, doc, record_key, body, reconcile_first=False)
-            record = await self._cache.get(record_key)
             if record is None and misses == 0:
                 misses += 1  # expired between add and get: claim again, once
                 continue
@@ -153,19 +169,37 @@ class CreateOrder:
                 return CreatedOrder(order=replayed, created=False)
             abandoned = state == "pending" and isinstance(since, int | float)
             abandoned = abandoned and self._clock.time() - float(since or 0) > self._lease
-            if (state == "uncertain" or abandoned) and await self._cache.add(
-                takeover_key, 1, ttl=self._lease
-            ):
+            if (state == "uncertain" or abandoned) and await self._claim(key, takeover_key):
                 try:
-                    await self._cache.set(record_key, self._pending(body), ttl=self._ttl)
+                    try:
+                        await self._records.set(record_key, self._pending(body), ttl=self._ttl)
+                    except IdempotencyUnavailable as exc:
+                        raise IdempotencyUnavailable(key, exc.reason) from exc
                     return await self._run(store, doc, record_key, body, reconcile_first=True)
                 finally:
                     with anyio.CancelScope(shield=True):
-                        await self._cache.delete(takeover_key)
+                        await self._forget(takeover_key)
             if waited >= self._wait:
                 raise IdempotencyUnavailable(key, "a create with this key is still in progress")
             await self._clock.sleep(_POLL)
             waited += _POLL
+
+    async def _claim(self, key: str, takeover_key: str) -> bool:
+        try:
+            return await self._records.add(takeover_key, 1, ttl=self._lease)
+        except IdempotencyUnavailable as exc:
+            raise IdempotencyUnavailable(key, exc.reason) from exc
+
+    async def _forget(self, record_key: str) -> None:
+        """Best effort: a record that cannot be removed expires (takeover) or is reconciled later."""
+        with contextlib.suppress(IdempotencyUnavailable):
+            await self._records.delete(record_key)
+
+    async def _remember(self, record_key: str, value: dict[str, Any]) -> None:
+        """Best effort after the create: an unwritten ``done`` leaves the record ``pending`` or
+        ``uncertain``, which the next call with the key reconciles by ``source_id``."""
+        with contextlib.suppress(IdempotencyUnavailable):
+            await self._records.set(record_key, value, ttl=self._ttl)
 
     def _pending(self, body: str) -> dict[str, Any]:
         return {"state": "pending", "body": body, "since": self._clock.time()}
@@ -180,12 +214,11 @@ class CreateOrder:
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 if reconcile_first or _may_have_written(exc):
-                    await self._cache.set(record_key, {"state": "uncertain", "body": body}, ttl=self._ttl)
+                    await self._remember(record_key, {"state": "uncertain", "body": body})
                 else:
-                    await self._cache.delete(record_key)  # nothing was created: free the key
+                    await self._forget(record_key)  # nothing was created: free the key
             raise
-        done = {"state": "done", "body": body, "order": order_to_cache(order)}
-        await self._cache.set(record_key, done, ttl=self._ttl)
+        await self._remember(record_key, {"state": "done", "body": body, "order": order_to_cache(order)})
         return CreatedOrder(order=order, created=found is None)
 
     async def _create(self, store: StoreRef, doc: dict[str, Any]) -> Order:

@@ -1,9 +1,15 @@
-"""DeleteOrder: delete one order, only when the caller confirmed it."""
+"""DeleteOrder: delete one order, only when the caller confirmed it.
+
+A DELETE whose answer was lost (the connection dropped after sending) is retried; when the
+retry finds the order gone (404), the first request deleted it. That is reported as deleted,
+with a note that the first answer was lost, not as "not found".
+"""
 
 from __future__ import annotations
 
 from orderdesk_mcp.domain.commands import DeleteOrderCommand
-from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError
+from orderdesk_mcp.domain.context import current_call
+from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError, OrderNotFound
 from orderdesk_mcp.domain.results import DeletedOrder
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
@@ -15,6 +21,16 @@ from orderdesk_mcp.ports.gateway import OrderGateway
 __all__ = ["DeleteOrder"]
 
 TOOL = "orders.delete"
+LOST_FIRST_ANSWER = (
+    "OrderDesk's answer to the first delete request was lost; the retry found the order already "
+    "gone, so that first request deleted it."
+)
+
+
+def _an_answer_was_lost() -> bool:
+    """Whether a DELETE of this call was sent and its answer never came (status 0 in the stats)."""
+    call = current_call()
+    return call is not None and call.stats.upstream.get(("DELETE", 0), 0) > 0
 
 
 class DeleteOrder:
@@ -29,15 +45,22 @@ class DeleteOrder:
 
         Raises:
             ConfirmationRequired: ``confirm`` was not true (nothing is sent).
-            OrderNotFound, and the gateway's upstream errors.
+            OrderNotFound: the order was not there (and no earlier answer of this call was lost).
+            and the gateway's other upstream errors.
         """
         if not cmd.confirm:
             raise ConfirmationRequired(
                 f"deleting order {cmd.order_id}",
                 "Call orders.delete again with confirm: true to delete it permanently.",
             )
+        note = ""
         try:
-            await self._gateway.delete(cmd.store, cmd.order_id)
+            try:
+                await self._gateway.delete(cmd.store, cmd.order_id)
+            except OrderNotFound:
+                if not _an_answer_was_lost():
+                    raise
+                note = LOST_FIRST_ANSWER
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="error",
@@ -49,4 +72,4 @@ class DeleteOrder:
         await audit_mutation(
             self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="ok"
         )
-        return DeletedOrder(order_id=cmd.order_id)
+        return DeletedOrder(order_id=cmd.order_id, note=note)
