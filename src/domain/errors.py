@@ -12,6 +12,7 @@ from collections.abc import Iterable
 __all__ = [
     "AuthenticationFailed",
     "ConcurrentModification",
+    "ConfirmationDeclined",
     "ConfirmationRequired",
     "CredentialsMissing",
     "DeadlineExceeded",
@@ -104,7 +105,7 @@ class StaleFingerprint(OrderDeskError):
         fields = f" (changed: {', '.join(self.changed_fields)})" if self.changed_fields else ""
         super().__init__(
             f"Order {order_id} changed since you read it{fields}. "
-            "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+            "Nothing was written; read it again with orders_get and retry with the new fingerprint."
         )
 
 
@@ -225,6 +226,14 @@ class ConfirmationRequired(OrderDeskError):
         self.action = action
         self.how = how
         super().__init__(f"Nothing was done: {action} needs confirmation. {how}")
+
+
+class ConfirmationDeclined(OrderDeskError):
+    """The person asked to confirm a destructive action declined or cancelled it."""
+
+    def __init__(self, action: str, outcome: str = "nothing was done") -> None:
+        self.action = action
+        super().__init__(f"The person declined {action}; {outcome}. Do not retry without asking them.")
 
 
 class DeadlineExceeded(OrderDeskError):
