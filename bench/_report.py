@@ -22,19 +22,19 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     checks: list[tuple[str, str, bool]] = []
     for transport, rows in results["latency"].items():
         by_tool = {row["tool"]: row for row in rows}
-        cached = by_tool["orders.get cached"]
+        cached = by_tool["orders_get cached"]
         ratio = cached["ratio_to_floor_p50"]
         checks.append(
             (
-                f"[{transport}] cached orders.get p50 <= {CACHED_MAX_RATIO}x no-op floor",
+                f"[{transport}] cached orders_get p50 <= {CACHED_MAX_RATIO}x no-op floor",
                 f"{_fmt(ratio)}x ({_fmt(cached['p50_ms'])} vs {_fmt(by_tool['no-op floor']['p50_ms'])} ms)",
                 ratio <= CACHED_MAX_RATIO,
             )
         )
-        overhead = by_tool["orders.get uncached"]["overhead"]["p50_ms"]
+        overhead = by_tool["orders_get uncached"]["overhead"]["p50_ms"]
         checks.append(
             (
-                f"[{transport}] uncached orders.get overhead p50 < {OVERHEAD_MAX_MS} ms",
+                f"[{transport}] uncached orders_get overhead p50 < {OVERHEAD_MAX_MS} ms",
                 f"{_fmt(overhead)} ms",
                 overhead < OVERHEAD_MAX_MS,
             )

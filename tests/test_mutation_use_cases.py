@@ -138,7 +138,7 @@ async def test_a_stale_fingerprint_is_refused_with_the_fields_that_changed() -> 
         await world.update()(_update({"tag_name": "x"}, expected_fingerprint=seen.fingerprint))
     assert str(caught.value) == (
         "Order 500001 changed since you read it (changed: email). Nothing was written; read it again with "
-        "orders.get and retry with the new fingerprint."
+        "orders_get and retry with the new fingerprint."
     )
     assert world.doc().get("tag_name") != "x"
 

@@ -161,7 +161,7 @@ async def test_an_expected_fingerprint_refuses_instead_of_retrying_when_the_orde
         await world.update(cmd({"email": "new@example.com"}, expected_fingerprint=fingerprint))
     assert str(caught.value) == (
         "Order 500001 changed since you read it (changed: date_updated, order_metadata.picked_by, tag_name). "
-        "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+        "Nothing was written; read it again with orders_get and retry with the new fingerprint."
     )
     assert world.puts == []
     assert world.clock.sleeps == []
@@ -184,7 +184,7 @@ async def test_a_stale_fingerprint_without_the_earlier_read_says_so_without_gues
         await world.update(cmd({"email": "x@example.com"}, expected_fingerprint="0" * 32))
     assert str(caught.value) == (
         "Order 500001 changed since you read it. "
-        "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+        "Nothing was written; read it again with orders_get and retry with the new fingerprint."
     )
     assert [r.outcome for r in world.audit.records] == ["error"]
 

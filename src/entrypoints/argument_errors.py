@@ -56,9 +56,17 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
 
 
 def allowed_by(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> str:
-    """What a JSON schema allows, in words ("a whole number from 1 to 100")."""
+    """What a JSON schema allows, in words ("a whole number from 1 to 100"), with its examples."""
     root = root if root is not None else schema
     schema = _resolve(schema, root)
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        shown = " or ".join(compact_json(example) for example in examples[:3])
+        return f"{_allowed(schema, root)}, like {shown}"
+    return _allowed(schema, root)
+
+
+def _allowed(schema: Mapping[str, Any], root: Mapping[str, Any]) -> str:
     if "enum" in schema:
         choices = [compact_json(choice) for choice in schema["enum"]]
         return " or ".join(choices) if len(choices) <= 2 else "one of " + ", ".join(choices)

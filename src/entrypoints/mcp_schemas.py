@@ -58,7 +58,9 @@ def strict_id(description: str) -> Any:
     """An id argument: a string of digits, or a whole number of at least 1 (never a boolean)."""
     digits = Annotated[str, Field(pattern=r"^\s*[0-9]{1,20}\s*$", max_length=40)]
     whole = Annotated[int, Field(ge=1)]
-    return Annotated[digits | whole, BeforeValidator(_no_bool), Field(description=description)]
+    return Annotated[
+        digits | whole, BeforeValidator(_no_bool), Field(description=description, examples=[500001, "500001"])
+    ]
 
 
 def _long_strings(value: object, path: str, found: list[str]) -> None:
@@ -109,10 +111,13 @@ FolderIdsArg = Annotated[
 
 
 LimitArg = Annotated[
-    int, Field(description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", ge=1, le=MAX_LIMIT)
+    int,
+    BeforeValidator(_no_bool),
+    Field(description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", ge=1, le=MAX_LIMIT),
 ]
 OffsetArg = Annotated[
     int,
+    BeforeValidator(_no_bool),
     Field(
         description="Orders to skip, 0 to 1000000; pass the previous page's next_offset.",
         ge=0,
