@@ -104,25 +104,21 @@ def text_arg(description: str, max_length: int = MAX_STRING) -> Any:
 
 
 FolderIdsArg = Annotated[
-    Annotated[str, Field(pattern=r"^[0-9,\s]{1,200}$")] | Annotated[int, Field(ge=1)] | None,
+    Annotated[str, Field(pattern=r"^[0-9,\s]{1,200}$", max_length=200)] | Annotated[int, Field(ge=1)] | None,
     BeforeValidator(_no_bool),
     Field(description="Folder id, or several as a comma list: '1,2'."),
 ]
 
 
 LimitArg = Annotated[
-    int,
+    Annotated[int, Field(ge=1, le=MAX_LIMIT)],
     BeforeValidator(_no_bool),
-    Field(description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).", ge=1, le=MAX_LIMIT),
+    Field(description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
 ]
 OffsetArg = Annotated[
-    int,
+    Annotated[int, Field(ge=0, le=MAX_OFFSET)],
     BeforeValidator(_no_bool),
-    Field(
-        description="Orders to skip, 0 to 1000000; pass the previous page's next_offset.",
-        ge=0,
-        le=MAX_OFFSET,
-    ),
+    Field(description="Orders to skip, 0 to 1000000; pass the previous page's next_offset."),
 ]
 ViewArg = Annotated[
     Literal["summary", "full"],
