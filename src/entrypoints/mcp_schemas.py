@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
@@ -166,8 +166,14 @@ class DeleteConfirmation(BaseModel):
     confirm: bool = Field(description="Delete the order permanently?")
 
 
+# An order (document, summary or selection) in a result: any object. Published as plain
+# {"type": "object"}: the same meaning as pydantic's {"additionalProperties": true, ...}, without
+# making every client's schema check walk each order's keys.
+OrderObject = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+
+
 class GetOrderOut(TypedDict):
-    order: dict[str, Any]
+    order: OrderObject
     folder: str | None
     fingerprint: str
     over_budget: NotRequired[bool]
@@ -175,7 +181,7 @@ class GetOrderOut(TypedDict):
 
 
 class ListOrdersOut(TypedDict):
-    orders: list[dict[str, Any]]
+    orders: list[OrderObject]
     total_count: int
     limit: int
     offset: int
@@ -195,7 +201,7 @@ class FieldChangeOut(TypedDict):
 
 
 class UpdateOrderOut(TypedDict):
-    order: dict[str, Any]
+    order: OrderObject
     fingerprint: str
     changed_fields: list[str]
     attempts: int
@@ -206,7 +212,7 @@ class UpdateOrderOut(TypedDict):
 
 
 class CreateOrderOut(TypedDict):
-    order: dict[str, Any]
+    order: OrderObject
     fingerprint: str
     created: bool
     summarized: NotRequired[bool]
