@@ -12,14 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from orderdesk_mcp.entrypoints.mcp_results import compact_json
+from orderdesk_mcp.entrypoints.mcp_schemas import PATTERN_WORDS
 
 __all__ = ["allowed_by", "describe_errors"]
 
 _SHOWN = 60
-_PATTERNS = {
-    r"^\s*[0-9]{1,20}\s*$": "a string of digits",
-    r"^[0-9,\s]{1,200}$": "a string of digits and commas",
-}
 
 
 def _shown(value: object) -> str:
@@ -86,8 +83,8 @@ def _allowed(schema: Mapping[str, Any], root: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "true or false"
     if kind == "string":
-        if schema.get("pattern") in _PATTERNS:
-            return _PATTERNS[schema["pattern"]]
+        if schema.get("pattern") in PATTERN_WORDS:
+            return PATTERN_WORDS[schema["pattern"]]
         length = _count(schema.get("minLength"), schema.get("maxLength"), "characters")
         return f"a string {length}" if length else "a string"
     if kind == "array":

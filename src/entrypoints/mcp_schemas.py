@@ -21,7 +21,10 @@ from orderdesk_mcp.domain.order_views import MAX_FIELDS
 from orderdesk_mcp.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 __all__ = [
+    "DIGITS_PATTERN",
+    "FOLDER_IDS_PATTERN",
     "MAX_STRING",
+    "PATTERN_WORDS",
     "ChangesArg",
     "ConfirmArg",
     "CreateOrderOut",
@@ -46,6 +49,10 @@ __all__ = [
 ]
 
 MAX_STRING = 10_000  # no single string argument is longer, at any depth
+DIGITS_PATTERN = r"^\s*[0-9]{1,20}\s*$"
+FOLDER_IDS_PATTERN = r"^[0-9,\s]{1,200}$"
+# How argument errors describe each pattern (JSON Schema patterns are not for people).
+PATTERN_WORDS = {DIGITS_PATTERN: "a string of digits", FOLDER_IDS_PATTERN: "a string of digits and commas"}
 
 
 def _no_bool(value: object) -> object:
@@ -56,7 +63,7 @@ def _no_bool(value: object) -> object:
 
 def strict_id(description: str) -> Any:
     """An id argument: a string of digits, or a whole number of at least 1 (never a boolean)."""
-    digits = Annotated[str, Field(pattern=r"^\s*[0-9]{1,20}\s*$", max_length=40)]
+    digits = Annotated[str, Field(pattern=DIGITS_PATTERN, max_length=40)]
     whole = Annotated[int, Field(ge=1)]
     return Annotated[
         digits | whole, BeforeValidator(_no_bool), Field(description=description, examples=[500001, "500001"])
@@ -104,7 +111,7 @@ def text_arg(description: str, max_length: int = MAX_STRING) -> Any:
 
 
 FolderIdsArg = Annotated[
-    Annotated[str, Field(pattern=r"^[0-9,\s]{1,200}$", max_length=200)] | Annotated[int, Field(ge=1)] | None,
+    Annotated[str, Field(pattern=FOLDER_IDS_PATTERN, max_length=200)] | Annotated[int, Field(ge=1)] | None,
     BeforeValidator(_no_bool),
     Field(description="Folder id, or several as a comma list: '1,2'."),
 ]
