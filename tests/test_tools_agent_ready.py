@@ -321,3 +321,17 @@ async def test_a_client_whose_elicitation_cannot_be_reached_is_told_how_to_confi
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == UNCONFIRMED
     assert "500001" in state.orders(STORE)
+
+
+async def test_a_client_answering_the_confirmation_with_an_error_is_told_how_to_confirm(
+    tmp_path: Path,
+) -> None:
+    state = _state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    answer = ErrorData(code=-32600, message="Elicitation not supported")
+    async with Client(
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert error_text(result) == UNCONFIRMED
+    assert "500001" in state.orders(STORE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.shared.exceptions import NoBackChannelError
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ToolAnnotations
 
 from orderdesk_mcp.domain.commands import CreateOrderCommand, DeleteOrderCommand, UpdateOrderCommand
@@ -152,8 +152,8 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
 async def _person_confirms(ctx: Context[AppServices], order_id: str) -> bool:
     """Ask the person through elicitation when the client can be asked.
 
-    True only for an explicit yes. False when nobody can be asked (no elicitation, or no channel
-    for the request): the use case then says how to confirm.
+    True only for an explicit yes. False when nobody can be asked (no elicitation, no channel for
+    the request, or an error instead of an answer): the use case then says how to confirm.
 
     Raises:
         ConfirmationDeclined: the person declined or cancelled, or accepted without saying yes.
@@ -163,7 +163,9 @@ async def _person_confirms(ctx: Context[AppServices], order_id: str) -> bool:
         return False
     try:
         answer = await ctx.elicit(f"Delete order {order_id} permanently?", schema=DeleteConfirmation)
-    except NoBackChannelError:
+    except MCPError:
+        # No channel for the request (the SDK client's default mode), or the client answered with
+        # an error: nobody was asked, so answer as for a client without elicitation.
         return False
     except ValueError:
         # The SDK's answer to an accepted elicitation with no (or malformed) content.
