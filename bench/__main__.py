@@ -17,6 +17,7 @@ import anyio
 from bench._latency import Counts, measure_latencies
 from bench._report import render, targets, write_json
 from bench._rss import COUNT, measure_rss, rss_child
+from bench._sizes import measure_sizes
 from bench._transports import TransportName, serve_transport
 from bench._upstream import running_simulator
 from bench._workload import run_workload, single_flight
@@ -46,6 +47,7 @@ async def _run(latency: float, quick: bool, data_dir: Path) -> dict[str, Any]:
         for name in transports:
             async with serve_transport(name, base_url=upstream.base_url, data_dir=data_dir) as served:
                 results["latency"][name] = await measure_latencies(served, upstream, workload_ids, counts)
+        results["sizes"] = await measure_sizes(upstream, workload_ids[-1], data_dir, counts.fast)
         # Workload and single flight on a fresh HTTP server: a cold cache, as at start-up.
         async with serve_transport(
             "streamable-http", base_url=upstream.base_url, data_dir=data_dir

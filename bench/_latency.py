@@ -74,14 +74,14 @@ async def measure_latencies(
     edits = order_ids[counts.slow : counts.slow + counts.updates]
     plans: list[tuple[str, Callable[[int], Call], int, list[Call]]] = [
         ("no-op floor", lambda n: (NOOP, {}), counts.fast, [(NOOP, {})] * 20),
-        ("orders.get cached", lambda n: ("orders.get", {"order_id": hot}), counts.fast,
-         [("orders.get", {"order_id": hot})]),
-        ("orders.list cached (50)", lambda n: ("orders.list", {"limit": 50}), counts.fast,
-         [("orders.list", {"limit": 50})]),
-        ("orders.get uncached", lambda n: ("orders.get", {"order_id": cold[n]}), len(cold), []),
-        ("orders.list uncached (50)", lambda n: ("orders.list", {"limit": 50, "offset": n + 1}),
+        ("orders_get cached", lambda n: ("orders_get", {"order_id": hot}), counts.fast,
+         [("orders_get", {"order_id": hot})]),
+        ("orders_list cached (50)", lambda n: ("orders_list", {"limit": 50}), counts.fast,
+         [("orders_list", {"limit": 50})]),
+        ("orders_get uncached", lambda n: ("orders_get", {"order_id": cold[n]}), len(cold), []),
+        ("orders_list uncached (50)", lambda n: ("orders_list", {"limit": 50, "offset": n + 1}),
          counts.slow, []),
-        ("orders.update", lambda n: ("orders.update", {"order_id": edits[n], "changes": {
+        ("orders_update", lambda n: ("orders_update", {"order_id": edits[n], "changes": {
             "order_metadata": {"bench_note": f"{served.name} edit {n}"}}}), len(edits), []),
     ]  # fmt: skip
     results: list[dict[str, Any]] = []

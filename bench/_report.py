@@ -11,6 +11,10 @@ __all__ = ["render", "targets", "write_json"]
 CACHED_MAX_RATIO = 1.5
 OVERHEAD_MAX_MS = 2.0
 HIT_RATE_MIN = 0.80
+LIST_MAX_SHARE_OF_FULL = 0.25
+LIST_MAX_CHARS = 20_000
+GET_MAX_RATIO = 1.05
+STDIO_LIST_MAX_RATIO = 2.0
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -22,19 +26,19 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     checks: list[tuple[str, str, bool]] = []
     for transport, rows in results["latency"].items():
         by_tool = {row["tool"]: row for row in rows}
-        cached = by_tool["orders.get cached"]
+        cached = by_tool["orders_get cached"]
         ratio = cached["ratio_to_floor_p50"]
         checks.append(
             (
-                f"[{transport}] cached orders.get p50 <= {CACHED_MAX_RATIO}x no-op floor",
+                f"[{transport}] cached orders_get p50 <= {CACHED_MAX_RATIO}x no-op floor",
                 f"{_fmt(ratio)}x ({_fmt(cached['p50_ms'])} vs {_fmt(by_tool['no-op floor']['p50_ms'])} ms)",
                 ratio <= CACHED_MAX_RATIO,
             )
         )
-        overhead = by_tool["orders.get uncached"]["overhead"]["p50_ms"]
+        overhead = by_tool["orders_get uncached"]["overhead"]["p50_ms"]
         checks.append(
             (
-                f"[{transport}] uncached orders.get overhead p50 < {OVERHEAD_MAX_MS} ms",
+                f"[{transport}] uncached orders_get overhead p50 < {OVERHEAD_MAX_MS} ms",
                 f"{_fmt(overhead)} ms",
                 overhead < OVERHEAD_MAX_MS,
             )
@@ -53,7 +57,38 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         f"max {flight['upstream_gets_per_cold_key_max']} over {flight['cold_keys']} keys",
         flight["upstream_gets_per_cold_key_max"] == 1,
     ))  # fmt: skip
+    if "sizes" in results:
+        checks += _size_checks(results["sizes"])
     return checks
+
+
+def _size_checks(sizes: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    share = sizes["default_list_chars"] / sizes["full_list_chars"]
+    get_ratio = sizes["get_chars"] / sizes["order_compact_chars"]
+    stdio = sizes["stdio_cached_default_list_ratio"]
+    return [
+        (
+            f"default orders_list text <= {LIST_MAX_SHARE_OF_FULL:.0%} of the full view's (same 50 orders)",
+            f"{sizes['default_list_chars']:,} vs {sizes['full_list_chars']:,} chars ({share:.1%})",
+            share <= LIST_MAX_SHARE_OF_FULL,
+        ),
+        (
+            f"default orders_list text within the {LIST_MAX_CHARS:,}-character budget",
+            f"{sizes['default_list_chars']:,} chars",
+            sizes["default_list_chars"] <= LIST_MAX_CHARS,
+        ),
+        (
+            f"orders_get text <= {GET_MAX_RATIO}x the order's compact JSON",
+            f"{get_ratio:.3f}x ({sizes['get_chars']:,} vs {sizes['order_compact_chars']:,} chars)",
+            get_ratio <= GET_MAX_RATIO,
+        ),
+        (
+            f"[stdio] cached default orders_list p50 <= {STDIO_LIST_MAX_RATIO}x no-op floor",
+            f"{_fmt(stdio)}x ({_fmt(sizes['stdio_cached_default_list_p50_ms'])} vs "
+            f"{_fmt(sizes['stdio_floor_p50_ms'])} ms)",
+            stdio <= STDIO_LIST_MAX_RATIO,
+        ),
+    ]
 
 
 def _latency_table(transport: str, rows: list[dict[str, Any]]) -> list[str]:
@@ -108,6 +143,17 @@ def render(results: dict[str, Any]) -> str:
             f"  {mode:<10}{_fmt(row['peak_rss_mib'], 1):>8} MiB  entries kept {row['entries']:>7,}"
             f"  cache bytes {row['cache_bytes'] / 2**20:>7.1f} MiB"
         )
+    if "sizes" in results:
+        sizes = results["sizes"]
+        lines += [
+            "",
+            "Result sizes (characters of the text an agent reads)",
+            f"  default orders_list ({sizes['default_list_orders']} orders, summary): "
+            f"{sizes['default_list_chars']:,}; full view of 50: {sizes['full_list_chars']:,}; "
+            f"orders_get: {sizes['get_chars']:,} (order alone {sizes['order_compact_chars']:,})",
+            f"  over stdio: no-op floor p50 {_fmt(sizes['stdio_floor_p50_ms'])} ms, cached default "
+            f"orders_list p50 {_fmt(sizes['stdio_cached_default_list_p50_ms'])} ms",
+        ]
     lines += ["", "Targets"]
     for name, measured, passed in results["targets"]:
         lines.append(f"  {'PASS' if passed else 'FAIL'}  {name}: {measured}")

@@ -1,7 +1,7 @@
 """An agent-like workload: Zipf-distributed reads over 1,000 orders with 10% updates.
 
-Per call: 10% ``orders.update`` of a Zipf-chosen order, 10% ``orders.list`` of a
-Zipf-chosen page of 50, otherwise ``orders.get`` of a Zipf-chosen order. Reported: cache
+Per call: 10% ``orders_update`` of a Zipf-chosen order, 10% ``orders_list`` of a
+Zipf-chosen page of 50, otherwise ``orders_get`` of a Zipf-chosen order. Reported: cache
 hit rate (the server's own counters) and upstream requests per tool call. A second check
 sends every client at the same cold key at once: single flight must fetch it once.
 """
@@ -49,11 +49,11 @@ def _plan(order_ids: list[str], calls: int, seed: int) -> list[Call]:
         roll = rng.random()
         if roll < UPDATE_SHARE:
             change = {"order_metadata": {"bench_workload": n}}
-            plan.append(("orders.update", {"order_id": orders.pick(rng), "changes": change}))
+            plan.append(("orders_update", {"order_id": orders.pick(rng), "changes": change}))
         elif roll < UPDATE_SHARE + LIST_SHARE:
-            plan.append(("orders.list", {"limit": 50, "offset": 50 * int(pages.pick(rng))}))
+            plan.append(("orders_list", {"limit": 50, "offset": 50 * int(pages.pick(rng))}))
         else:
-            plan.append(("orders.get", {"order_id": orders.pick(rng)}))
+            plan.append(("orders_get", {"order_id": orders.pick(rng)}))
     return plan
 
 
@@ -146,9 +146,9 @@ async def single_flight(
                     gates[0].set()
                 for index, order_id in enumerate(cold_ids):
                     await gates[index].wait()
-                    result = await client.call_tool("orders.get", {"order_id": order_id})
+                    result = await client.call_tool("orders_get", {"order_id": order_id})
                     if result.is_error:
-                        raise RuntimeError(f"orders.get {order_id} failed in the single-flight check")
+                        raise RuntimeError(f"orders_get {order_id} failed in the single-flight check")
                     finished[index] += 1
                     if finished[index] == clients:
                         ready[index].set()

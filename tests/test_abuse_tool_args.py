@@ -4,7 +4,7 @@ Each tool gets hypothesis-generated argument dicts: the tool's own keys with jun
 (wrong types, huge and unicode strings, deep nesting, negative and enormous numbers,
 non-finite floats), unknown keys, and valid calls with one field made hostile. A reply is
 either a success or our error text (never the SDK's bare "Error executing tool X", which
-means an exception escaped, and never a traceback); a valid ``orders.get`` answers after
+means an exception escaped, and never a traceback); a valid ``orders_get`` answers after
 every example. One in-process client serves a whole test.
 """
 
@@ -65,8 +65,8 @@ ORDER_FIELDS = [
     "discount_list", "return_address", "source_id", "folder_id", "id", "order_total", "date_added",
 ]  # fmt: skip
 TOOL_KEYS: dict[str, list[str]] = {
-    "orders.get": ["order_id", "store"],
-    "orders.list": [
+    "orders_get": ["order_id", "store"],
+    "orders_list": [
         "limit",
         "offset",
         "folder_id",
@@ -79,17 +79,17 @@ TOOL_KEYS: dict[str, list[str]] = {
         "modified_end_date",
         "store",
     ],
-    "orders.update": ["order_id", "changes", "expected_fingerprint", "dry_run", "store"],
-    "orders.create": ["order", "idempotency_key", "store"],
-    "orders.delete": ["order_id", "confirm", "store"],
+    "orders_update": ["order_id", "changes", "expected_fingerprint", "dry_run", "store"],
+    "orders_create": ["order", "idempotency_key", "store"],
+    "orders_delete": ["order_id", "confirm", "store"],
 }
 _ITEM = {"name": "Mug", "price": 9.5, "quantity": 1}
 _VALID: dict[str, dict[str, Any]] = {
-    "orders.get": {"order_id": LIVE_ORDER},
-    "orders.list": {"limit": 5},
-    "orders.update": {"order_id": LIVE_ORDER, "changes": {"order_metadata": {"fuzz": 1}}, "dry_run": True},
-    "orders.create": {"order": {"order_items": [_ITEM], "shipping": {"first_name": "A", "last_name": "B"}}},
-    "orders.delete": {"order_id": "999999", "confirm": False},
+    "orders_get": {"order_id": LIVE_ORDER},
+    "orders_list": {"limit": 5},
+    "orders_update": {"order_id": LIVE_ORDER, "changes": {"order_metadata": {"fuzz": 1}}, "dry_run": True},
+    "orders_create": {"order": {"order_items": [_ITEM], "shipping": {"first_name": "A", "last_name": "B"}}},
+    "orders_delete": {"order_id": "999999", "confirm": False},
 }
 
 
@@ -101,12 +101,12 @@ def _arguments(tool: str) -> st.SearchStrategy[dict[str, Any]]:
         lambda kv: _VALID[tool] | {kv[0]: kv[1]}
     )
     parts: list[st.SearchStrategy[dict[str, Any]]] = [junk_keys, one_bad_field, unknown_key]
-    if "order_id" in TOOL_KEYS[tool] and tool != "orders.get":
+    if "order_id" in TOOL_KEYS[tool] and tool != "orders_get":
         parts.append(HOSTILE_IDS.map(lambda v: _VALID[tool] | {"order_id": v}))
-    if tool == "orders.update":
+    if tool == "orders_update":
         changes = st.dictionaries(st.sampled_from(ORDER_FIELDS) | st.text(max_size=20), JUNK, max_size=4)
         parts.append(changes.map(lambda c: {"order_id": LIVE_ORDER, "changes": c}))
-    if tool == "orders.create":
+    if tool == "orders_create":
         order = st.dictionaries(st.sampled_from(ORDER_FIELDS) | st.text(max_size=20), JUNK, max_size=5)
         parts.append(order.map(lambda o: {"order": o}))
         parts.append(JUNK.map(lambda v: {"order": {"order_items": [_ITEM | {"price": v}],
@@ -137,48 +137,48 @@ async def _assert_clear_reply(client: Client, tool: str, arguments: dict[str, An
     else:
         assert result.structured_content is not None
     with anyio.fail_after(10):
-        alive = await client.call_tool("orders.get", {"order_id": LIVE_ORDER})
-    assert not alive.is_error, f"orders.get stopped answering after {tool} {arguments!r}"
+        alive = await client.call_tool("orders_get", {"order_id": LIVE_ORDER})
+    assert not alive.is_error, f"orders_get stopped answering after {tool} {arguments!r}"
 
 
 _FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_FUZZ
-@given(arguments=_arguments("orders.get"))
+@given(arguments=_arguments("orders_get"))
 async def test_fuzzed_orders_get_arguments_get_a_result_or_a_clear_error(
     client: Client, arguments: dict[str, Any]
 ) -> None:
-    await _assert_clear_reply(client, "orders.get", arguments)
+    await _assert_clear_reply(client, "orders_get", arguments)
 
 
 @_FUZZ
-@given(arguments=_arguments("orders.list"))
+@given(arguments=_arguments("orders_list"))
 async def test_fuzzed_orders_list_arguments_get_a_result_or_a_clear_error(
     client: Client, arguments: dict[str, Any]
 ) -> None:
-    await _assert_clear_reply(client, "orders.list", arguments)
+    await _assert_clear_reply(client, "orders_list", arguments)
 
 
 @_FUZZ
-@given(arguments=_arguments("orders.update"))
+@given(arguments=_arguments("orders_update"))
 async def test_fuzzed_orders_update_arguments_get_a_result_or_a_clear_error(
     client: Client, arguments: dict[str, Any]
 ) -> None:
-    await _assert_clear_reply(client, "orders.update", arguments)
+    await _assert_clear_reply(client, "orders_update", arguments)
 
 
 @_FUZZ
-@given(arguments=_arguments("orders.create"))
+@given(arguments=_arguments("orders_create"))
 async def test_fuzzed_orders_create_arguments_get_a_result_or_a_clear_error(
     client: Client, arguments: dict[str, Any]
 ) -> None:
-    await _assert_clear_reply(client, "orders.create", arguments)
+    await _assert_clear_reply(client, "orders_create", arguments)
 
 
 @_FUZZ
-@given(arguments=_arguments("orders.delete"))
+@given(arguments=_arguments("orders_delete"))
 async def test_fuzzed_orders_delete_arguments_get_a_result_or_a_clear_error(
     client: Client, arguments: dict[str, Any]
 ) -> None:
-    await _assert_clear_reply(client, "orders.delete", arguments)
+    await _assert_clear_reply(client, "orders_delete", arguments)

@@ -22,7 +22,7 @@ def _record(n: int) -> AuditRecord:
         correlation_id=f"c{n}",
         tenant="default",
         store_id="1",
-        tool="orders.update",
+        tool="orders_update",
         order_id=str(500_000 + n),
         outcome="ok",
         changes=(FieldChange(field="email", before="a", after="b"),),
@@ -73,7 +73,7 @@ async def test_audit_cli_tails_and_verifies(tmp_path: Path, capsys: pytest.Captu
     assert json.loads(capsys.readouterr().out)["order_id"] == "500001"
     assert main(["audit", "verify", "--path", str(path)]) == 0
     assert capsys.readouterr().out == f"audit log {path}: 2 records, chain intact\n"
-    path.write_text(path.read_text().replace("c1", "c9"))
+    path.write_text(path.read_text().replace('"correlation_id":"c1"', '"correlation_id":"c9"'))
     assert main(["audit", "verify", "--path", str(path)]) == 1
     assert capsys.readouterr().out == f"audit log {path}: TAMPERED at line 2: record was edited\n"
 

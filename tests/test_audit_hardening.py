@@ -65,7 +65,7 @@ async def test_card_data_never_reaches_the_audit_log(tmp_path: Path) -> None:
 async def test_card_data_is_redacted_before_any_audit_adapter_sees_it() -> None:
     audit = FakeAuditLog()
     await audit_mutation(
-        audit, FakeClock(), store=STORE, tool="orders.update", order_id="1", outcome="error",
+        audit, FakeClock(), store=STORE, tool="orders_update", order_id="1", outcome="error",
         changes=(), error=f"OrderDesk rejected the request. OrderDesk said: \"card {CARD} declined\"",
     )  # fmt: skip
     assert (
@@ -146,12 +146,12 @@ async def test_every_upstream_write_is_bracketed_by_an_attempt_and_its_outcome(t
             await gateway.delete(STORE, "500001")
     records = tail(path)
     assert [(r["tool"], r["outcome"], r["order_id"]) for r in records] == [
-        ("orders.create", "attempt", None),
-        ("orders.create", "ok", created.id),
-        ("orders.update", "attempt", "500001"),
-        ("orders.update", "ok", "500001"),
-        ("orders.delete", "attempt", "500001"),
-        ("orders.delete", "error", "500001"),
+        ("orders_create", "attempt", None),
+        ("orders_create", "ok", created.id),
+        ("orders_update", "attempt", "500001"),
+        ("orders_update", "ok", "500001"),
+        ("orders_delete", "attempt", "500001"),
+        ("orders_delete", "error", "500001"),
     ]
     assert records[0]["changes"] == [{"field": "source_id", "before": None, "after": "odmcp-1"}]
     assert records[5]["error"] == 'OrderDesk rejected the request. OrderDesk said: "Order locked"'
@@ -171,7 +171,7 @@ async def test_a_write_whose_process_died_after_it_landed_shows_as_an_attempt_wi
     )
     assert proc.returncode == 9, proc.stderr.decode()
     (record,) = tail(path)
-    assert (record["tool"], record["outcome"], record["order_id"]) == ("orders.update", "attempt", "500001")
+    assert (record["tool"], record["outcome"], record["order_id"]) == ("orders_update", "attempt", "500001")
     assert record["note"] == "attempt with no outcome"
     assert verify(path).unfinished == (1,)
     assert main(["audit", "verify", "--path", str(path)]) == 0
@@ -190,9 +190,9 @@ async def test_verify_lists_every_attempt_with_no_outcome(
     clock = FakeClock()
     async with JsonlAuditLog(path) as audit:
         for order_id in ("1", "2"):
-            await audit_attempt(audit, clock, store=STORE, tool="orders.delete", order_id=order_id)
+            await audit_attempt(audit, clock, store=STORE, tool="orders_delete", order_id=order_id)
             await audit_mutation(
-                audit, clock, store=STORE, tool="orders.delete", order_id=order_id, outcome="ok"
+                audit, clock, store=STORE, tool="orders_delete", order_id=order_id, outcome="ok"
             )
     assert main(["audit", "verify", "--path", str(path)]) == 0
     assert capsys.readouterr().out == (

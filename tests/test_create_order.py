@@ -192,7 +192,7 @@ async def test_an_unresolved_outcome_leaves_the_key_uncertain_and_the_retry_find
         "OrderDesk did not confirm the order creation (connection reset before an answer); "
         "it may or may not have happened. It was sent with source_id 'odmcp-"
         + hashlib.sha256(b"flaky").hexdigest()[:16]
-        + "': look for it with orders.list by that source_id, "
+        + "': look for it with orders_list by that source_id, "
         "and do not send it again without the same idempotency_key."
     )
     assert len(world.created) == 1  # it did arrive

@@ -34,7 +34,7 @@ async def test_without_confirm_nothing_is_deleted_and_the_message_says_how() -> 
         await world.delete(DeleteOrderCommand.parse(STORE, "500002"))
     assert str(caught.value) == (
         "Nothing was done: deleting order 500002 needs confirmation. "
-        "Call orders.delete again with confirm: true to delete it permanently."
+        "Call orders_delete again with confirm: true to delete it permanently."
     )
     assert "500002" in world.gateway.docs
     assert world.gateway.calls == {}
@@ -51,7 +51,7 @@ async def test_a_confirmed_delete_deletes_invalidates_and_audits() -> None:
     assert world.cache.counters[generation_key(STORE)] == 1
     (record,) = world.audit.records
     assert (record.tool, record.order_id, record.outcome, record.correlation_id, record.time) == (
-        "orders.delete", "500002", "ok", "corr-1", world.clock.time(),
+        "orders_delete", "500002", "ok", "corr-1", world.clock.time(),
     )  # fmt: skip
 
 

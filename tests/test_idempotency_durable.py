@@ -42,7 +42,7 @@ async def test_one_idempotency_key_makes_one_order_after_a_server_restart(tmp_pa
     for _ in range(2):  # two lifespans on one data directory: a restart
         async with mcp_client(make_container(tmp_path, state=state)) as client:
             results.append(
-                await client.call_tool("orders.create", {"order": NEW_ORDER, "idempotency_key": "restart-1"})
+                await client.call_tool("orders_create", {"order": NEW_ORDER, "idempotency_key": "restart-1"})
             )
     first, second = (r.structured_content for r in results)
     assert first is not None
@@ -69,7 +69,7 @@ async def test_one_idempotency_key_makes_one_order_from_two_processes_at_once(tm
             params = StdioServerParameters(command=CLI, args=["serve"], env=env)
             async with Client(params) as client:
                 result = await client.call_tool(
-                    "orders.create", {"order": NEW_ORDER, "idempotency_key": "two-processes"}
+                    "orders_create", {"order": NEW_ORDER, "idempotency_key": "two-processes"}
                 )
             assert result.structured_content is not None, result.content
             created.append(result.structured_content)

@@ -1,4 +1,4 @@
-"""orders.get and orders.list through the real MCP client, server, container and simulator."""
+"""orders_get and orders_list through the real MCP client, server, container and simulator."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ async def test_get_returns_the_order_exactly_as_the_simulator_stores_it(tmp_path
     state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=5)
     order_id, stored = next(iter(state.orders(STORE).items()))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
-        result = await client.call_tool("orders.get", {"order_id": order_id})
+        result = await client.call_tool("orders_get", {"order_id": order_id})
     assert not result.is_error
     assert result.structured_content is not None
     assert result.structured_content["order"] == stored
@@ -28,7 +28,7 @@ async def test_get_accepts_an_order_id_sent_as_a_json_number(tmp_path: Path) -> 
     state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
     order_id = next(iter(state.orders(STORE)))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
-        result = await client.call_tool("orders.get", {"order_id": int(order_id)})
+        result = await client.call_tool("orders_get", {"order_id": int(order_id)})
     assert not result.is_error
     assert result.structured_content is not None
     assert result.structured_content["order"]["id"] == order_id
@@ -36,30 +36,39 @@ async def test_get_accepts_an_order_id_sent_as_a_json_number(tmp_path: Path) -> 
 
 async def test_get_of_an_unknown_order_says_it_was_not_found_in_this_store(tmp_path: Path) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
-        result = await client.call_tool("orders.get", {"order_id": "999999"})
+        result = await client.call_tool("orders_get", {"order_id": "999999"})
     assert error_text(result) == f"Order 999999 was not found in store {STORE}."
 
 
 @pytest.mark.parametrize(
     ("bad", "shown"),
-    [("abc", "'abc'"), (-1, "-1"), (1.5, "1.5"), ("", "''")],
+    [("abc", '"abc"'), (-1, "-1"), (1.5, "1.5"), ("", '""'), (True, "true"), (None, "null")],
 )
 async def test_get_rejects_what_is_not_an_order_id_and_says_what_one_looks_like(
     tmp_path: Path, bad: object, shown: str
 ) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
-        result = await client.call_tool("orders.get", {"order_id": bad})
+        result = await client.call_tool("orders_get", {"order_id": bad})
     assert error_text(result) == (
-        f"Invalid request: order_id {shown} is not an order id; "
+        "Invalid request: order_id must be a string of digits or a whole number of at least 1, "
+        f'like 500001 or "500001"; got {shown}.'
+    )
+
+
+async def test_get_refuses_order_id_zero_with_what_an_id_looks_like(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        result = await client.call_tool("orders_get", {"order_id": "0"})
+    assert error_text(result) == (
+        "Invalid request: order_id '0' is not an order id; "
         'an order id is OrderDesk\'s numeric id, like 500001 or "500001".'
     )
 
 
 async def test_unknown_argument_keys_are_refused_by_name(tmp_path: Path) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
-        result = await client.call_tool("orders.get", {"order_id": "500001", "oder_id": "1"})
+        result = await client.call_tool("orders_get", {"order_id": "500001", "oder_id": "1"})
     assert error_text(result) == (
-        "Invalid request: unknown argument 'oder_id'; this tool takes: order_id, store."
+        "Invalid request: unknown argument 'oder_id'; this tool takes: fields, order_id, store."
     )
 
 
@@ -68,7 +77,7 @@ async def test_list_pages_through_every_order_with_honest_has_more(tmp_path: Pat
     seen: list[str] = []
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         for offset in (0, 10, 20):
-            result = await client.call_tool("orders.list", {"limit": 10, "offset": offset})
+            result = await client.call_tool("orders_list", {"limit": 10, "offset": offset, "view": "full"})
             page = result.structured_content
             assert page is not None
             assert page["total_count"] == 25
@@ -81,7 +90,7 @@ async def test_list_pages_through_every_order_with_honest_has_more(tmp_path: Pat
 
 async def test_list_past_the_end_is_an_empty_page_without_more(tmp_path: Path) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
-        result = await client.call_tool("orders.list", {"offset": 500})
+        result = await client.call_tool("orders_list", {"offset": 500})
     page = result.structured_content
     assert page is not None
     assert (page["orders"], page["has_more"], page["total_count"]) == ([], False, 25)
@@ -90,17 +99,26 @@ async def test_list_past_the_end_is_an_empty_page_without_more(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"limit": 0}, "Invalid request: limit must be between 1 and 100, got 0."),
-        ({"limit": 101}, "Invalid request: limit must be between 1 and 100, got 101."),
-        ({"offset": -1}, "Invalid request: offset must be 0 or more, got -1."),
-        ({"folder_id": "x"}, "Invalid request: folder_id 'x' is not a folder id (a positive integer)."),
+        ({"limit": 0}, "Invalid request: limit must be a whole number from 1 to 100; got 0."),
+        ({"limit": 101}, "Invalid request: limit must be a whole number from 1 to 100; got 101."),
+        ({"offset": -1}, "Invalid request: offset must be a whole number from 0 to 1000000; got -1."),
+        (
+            {"offset": 1_000_001},
+            "Invalid request: offset must be a whole number from 0 to 1000000; got 1000001.",
+        ),
+        (
+            {"folder_id": "x"},
+            "Invalid request: folder_id must be a string of digits and commas or a whole number of at "
+            'least 1; got "x".',
+        ),
+        ({"folder_id": "1,,0"}, "Invalid request: folder_id '0' is not a folder id (a positive integer)."),
     ],
 )
 async def test_list_refuses_out_of_range_paging_instead_of_clamping(
     tmp_path: Path, args: dict[str, object], message: str
 ) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
-        result = await client.call_tool("orders.list", args)
+        result = await client.call_tool("orders_list", args)
     assert error_text(result) == message
 
 
@@ -108,7 +126,7 @@ async def test_list_filters_by_status_which_is_the_folder_name(tmp_path: Path) -
     state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=25)
     in_new = sorted(i for i, doc in state.orders(STORE).items() if doc["folder_id"] == 1)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
-        result = await client.call_tool("orders.list", {"status": "New", "limit": 100})
+        result = await client.call_tool("orders_list", {"status": "New", "limit": 100})
     page = result.structured_content
     assert page is not None
     assert sorted(o["id"] for o in page["orders"]) == in_new
@@ -118,11 +136,13 @@ async def test_list_filters_by_status_which_is_the_folder_name(tmp_path: Path) -
 async def test_tools_are_listed_with_output_schemas_and_read_only_hints(tmp_path: Path) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == {"orders.get", "orders.list", "orders.create", "orders.update", "orders.delete"}
-    for name in ("orders.get", "orders.list"):
+    assert set(tools) == {
+        "orders_get", "orders_list", "orders_create", "orders_update", "orders_delete", "folders_list",
+    }  # fmt: skip
+    for name in ("orders_get", "orders_list", "folders_list"):
         assert tools[name].output_schema is not None
         annotations = tools[name].annotations
         assert annotations is not None
         assert annotations.read_only_hint is True
-    assert tools["orders.delete"].annotations is not None
-    assert tools["orders.delete"].annotations.destructive_hint is True
+    assert tools["orders_delete"].annotations is not None
+    assert tools["orders_delete"].annotations.destructive_hint is True

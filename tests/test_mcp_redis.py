@@ -22,19 +22,19 @@ async def test_reads_are_cached_in_redis_under_tenant_scoped_keys_and_writes_inv
     container = make_container(tmp_path, state=state, cache_url=redis_url, cache_prefix=redis_prefix)
     try:
         async with mcp_client(container) as mcp:
-            first = await mcp.call_tool("orders.get", {"order_id": "500001"})
+            first = await mcp.call_tool("orders_get", {"order_id": "500001"})
             state.orders(STORE)["500001"]["email"] = "changed-behind-our-back@example.com"
-            cached = await mcp.call_tool("orders.get", {"order_id": "500001"})
+            cached = await mcp.call_tool("orders_get", {"order_id": "500001"})
             await mcp.call_tool(
-                "orders.create",
+                "orders_create",
                 {
                     "order": {"customer": {"company": "ACME"}, "order_items": [{"name": "Anvil"}]},
                     "idempotency_key": "k1",
                 },
             )
             keys = sorted(str(k).removeprefix(redis_prefix) for k in await client.keys(redis_prefix + "*"))
-            await mcp.call_tool("orders.update", {"order_id": "500001", "changes": {"tag_name": "vip"}})
-            after = await mcp.call_tool("orders.get", {"order_id": "500001"})
+            await mcp.call_tool("orders_update", {"order_id": "500001", "changes": {"tag_name": "vip"}})
+            after = await mcp.call_tool("orders_get", {"order_id": "500001"})
     finally:
         await client.aclose()
     assert f"tenant:default:store:{STORE}:orders:500001" in keys

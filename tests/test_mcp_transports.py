@@ -63,10 +63,10 @@ async def test_stdio_server_lists_and_reads_sample_orders(tmp_path: Path) -> Non
     params = StdioServerParameters(command=CLI, args=["serve"], env=_clean_env(tmp_path))
     with anyio.fail_after(30):
         async with Client(params) as client:
-            listed = await client.call_tool("orders.list", {"limit": 5})
+            listed = await client.call_tool("orders_list", {"limit": 5, "view": "full"})
             assert listed.structured_content is not None
             first = listed.structured_content["orders"][0]
-            got = await client.call_tool("orders.get", {"order_id": first["id"]})
+            got = await client.call_tool("orders_get", {"order_id": first["id"]})
     assert got.structured_content is not None
     assert got.structured_content["order"] == first
 
@@ -74,11 +74,11 @@ async def test_stdio_server_lists_and_reads_sample_orders(tmp_path: Path) -> Non
 async def test_streamable_http_server_lists_and_reads_sample_orders(http_server: str) -> None:
     with anyio.fail_after(30):
         async with Client(http_server) as client:
-            listed = await client.call_tool("orders.list", {"limit": 3})
+            listed = await client.call_tool("orders_list", {"limit": 3})
             assert listed.structured_content is not None
             assert listed.structured_content["total_count"] == 25
             first = listed.structured_content["orders"][0]
-            got = await client.call_tool("orders.get", {"order_id": first["id"]})
+            got = await client.call_tool("orders_get", {"order_id": first["id"]})
     assert got.structured_content is not None
     assert got.structured_content["order"]["id"] == first["id"]
 

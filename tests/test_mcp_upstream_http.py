@@ -47,10 +47,10 @@ async def test_a_canary_api_key_appears_in_no_log_line_error_or_result(
     )
     async with mcp_client(good) as client:
         calls: list[tuple[str, dict[str, Any]]] = [
-            ("orders.get", {"order_id": order_id}),
-            ("orders.get", {"order_id": "999999"}),
-            ("orders.list", {"limit": 5}),
-            ("orders.update", {"order_id": order_id, "changes": {"email": "c@example.com"}}),
+            ("orders_get", {"order_id": order_id}),
+            ("orders_get", {"order_id": "999999"}),
+            ("orders_list", {"limit": 5}),
+            ("orders_update", {"order_id": order_id, "changes": {"email": "c@example.com"}}),
         ]
         for name, args in calls:
             result = await client.call_tool(name, args)
@@ -59,7 +59,7 @@ async def test_a_canary_api_key_appears_in_no_log_line_error_or_result(
         tmp_path, gateway="http", credentials="env", store_id=STORE, api_key=CANARY[::-1], base_url=base_url
     )
     async with mcp_client(wrong) as client:
-        refused = await client.call_tool("orders.get", {"order_id": order_id})
+        refused = await client.call_tool("orders_get", {"order_id": order_id})
     assert error_text(refused) == (
         f"OrderDesk refused the credentials for store {STORE}; "
         "check the store id and API key (Store Settings → API in OrderDesk)."
@@ -80,14 +80,14 @@ async def test_each_call_has_a_correlation_id_in_its_logs_and_upstream(
     caplog.set_level(logging.INFO)
     install_call_context_records()
     async with mcp_client(container) as client:
-        result = await client.call_tool("orders.get", {"order_id": "999999"})
+        result = await client.call_tool("orders_get", {"order_id": "999999"})
     assert result.is_error
     upstream_ids = {r.correlation_id for r in state.requests if r.path.endswith("/999999")}
     assert len(upstream_ids) == 1
     (correlation_id,) = upstream_ids
     assert correlation_id
     ours = [r for r in caplog.records if getattr(r, "correlation_id", None) == correlation_id]
-    assert any("orders.get failed: OrderNotFound" in r.getMessage() for r in ours)
+    assert any("orders_get failed: OrderNotFound" in r.getMessage() for r in ours)
 
 
 async def test_a_call_past_its_deadline_is_stopped_and_says_so(
@@ -106,8 +106,8 @@ async def test_a_call_past_its_deadline_is_stopped_and_says_so(
     )
     state.faults.slow_next(1, 5.0)
     async with mcp_client(container) as client:
-        result = await client.call_tool("orders.get", {"order_id": order_id})
-        after = await client.call_tool("orders.get", {"order_id": order_id})
+        result = await client.call_tool("orders_get", {"order_id": order_id})
+        after = await client.call_tool("orders_get", {"order_id": order_id})
     assert error_text(result) == (
         "The call did not finish within its 0.3 s deadline and was stopped; OrderDesk may be slow, try again."
     )

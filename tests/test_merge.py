@@ -78,7 +78,7 @@ def test_keys_orderdesk_owns_folder_and_unknown_keys_are_all_named() -> None:
     message = str(caught.value)
     assert message.startswith("These keys cannot be changed: emial, folder_id, id, order_total. ")
     assert "OrderDesk sets id, order_total itself." in message
-    assert "Moving an order between folders is not supported by orders.update." in message
+    assert "Moving an order between folders is not supported by orders_update." in message
     assert "Unknown keys are refused so a typo cannot silently change nothing." in message
     assert "Changeable keys: " in message
 

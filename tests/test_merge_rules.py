@@ -35,7 +35,7 @@ def _invalid(changes: dict[str, Any], current: dict[str, Any] | None = None) -> 
 def test_a_folder_move_is_refused_with_where_to_go_instead() -> None:
     assert _rejected({"folder_id": 3}) == (
         "These keys cannot be changed: folder_id. "
-        f"Moving an order between folders is not supported by orders.update. {CHANGEABLE}"
+        f"Moving an order between folders is not supported by orders_update. {CHANGEABLE}"
     )
 
 

@@ -141,7 +141,7 @@ async def test_a_stale_fingerprint_is_refused_with_the_fields_that_changed() -> 
         await world.update()(_update({"tag_name": "x"}, expected_fingerprint=seen.fingerprint))
     assert str(caught.value) == (
         "Order 500001 changed since you read it (changed: email). Nothing was written; read it again with "
-        "orders.get and retry with the new fingerprint."
+        "orders_get and retry with the new fingerprint."
     )
     assert world.doc().get("tag_name") != "x"
 
@@ -225,7 +225,7 @@ async def test_delete_needs_confirmation_then_deletes_and_invalidates() -> None:
         await world.delete()(DeleteOrderCommand.parse(STORE, "500002"))
     assert str(caught.value) == (
         "Nothing was done: deleting order 500002 needs confirmation. "
-        "Call orders.delete again with confirm: true to delete it permanently."
+        "Call orders_delete again with confirm: true to delete it permanently."
     )
     assert "500002" in world.state.orders(STORE_ID)
     await world.delete()(DeleteOrderCommand.parse(STORE, "500002", confirm=True))

@@ -101,7 +101,7 @@ async def test_another_writer_once_means_one_retry_and_their_fields_survive() ->
     assert put["order_metadata"] == {"fraud_score": 0, "picked_by": "warehouse"}
     (record,) = world.audit.records
     assert (record.outcome, record.attempts, record.tool, record.tenant, record.store_id) == (
-        "ok", 2, "orders.update", "acme", "100001",
+        "ok", 2, "orders_update", "acme", "100001",
     )  # fmt: skip
     assert [(c.field, c.before, c.after) for c in record.changes] == [
         ("email", "ada@example.com", "new@example.com")
@@ -161,7 +161,7 @@ async def test_an_expected_fingerprint_refuses_instead_of_retrying_when_the_orde
         await world.update(cmd({"email": "new@example.com"}, expected_fingerprint=fingerprint))
     assert str(caught.value) == (
         "Order 500001 changed since you read it (changed: date_updated, order_metadata.picked_by, tag_name). "
-        "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+        "Nothing was written; read it again with orders_get and retry with the new fingerprint."
     )
     assert world.puts == []
     assert world.clock.sleeps == []
@@ -184,7 +184,7 @@ async def test_a_stale_fingerprint_without_the_earlier_read_says_so_without_gues
         await world.update(cmd({"email": "x@example.com"}, expected_fingerprint="0" * 32))
     assert str(caught.value) == (
         "Order 500001 changed since you read it. "
-        "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+        "Nothing was written; read it again with orders_get and retry with the new fingerprint."
     )
     assert [r.outcome for r in world.audit.records] == ["error"]
 
@@ -224,7 +224,7 @@ async def test_a_saved_order_missing_a_merged_value_is_a_clear_error_and_invalid
         await world.update(cmd({"tag_name": "vip", "email": "new@example.com"}))
     assert str(caught.value) == (
         "OrderDesk rejected the request: the order was saved without the new tag_name; "
-        "read it with orders.get to see what OrderDesk kept"
+        "read it with orders_get to see what OrderDesk kept"
     )
     assert world.invalidated
     assert world.audit.records[0].outcome == "error"

@@ -177,7 +177,7 @@ async def test_the_store_key_echoed_upstream_reaches_neither_the_agent_nor_the_l
             api_key=SIMULATOR_API_KEY, base_url=base_url,
         )  # fmt: skip
         async with mcp_client(container) as client:
-            result = await client.call_tool("orders.get", {"order_id": "500001"})
+            result = await client.call_tool("orders_get", {"order_id": "500001"})
     assert (
         error_text(result)
         == 'OrderDesk rejected the request. OrderDesk said: "bad request for key [redacted]"'

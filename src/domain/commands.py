@@ -12,6 +12,7 @@ import msgspec
 
 from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.domain.order import StoreRef, normalize_order_id
+from orderdesk_mcp.domain.order_views import FieldTree, View, parse_fields
 from orderdesk_mcp.domain.pagination import OrderQuery, validate_paging
 
 __all__ = [
@@ -35,22 +36,49 @@ def parse_order_id(value: object, *, field: str = "order_id") -> str:
     return order_id
 
 
+def _parse_fields(fields: object) -> FieldTree | None:
+    if fields is None:
+        return None
+    if not isinstance(fields, list | tuple):
+        raise InvalidRequest(['fields must be a list of field paths, like ["shipping.city"]'])
+    return parse_fields(fields)
+
+
+def _parse_view(view: object) -> View:
+    if view in (None, "summary"):
+        return "summary"
+    if view == "full":
+        return "full"
+    shown = repr(view) if len(repr(view)) <= 40 else repr(view)[:37] + "..."
+    raise InvalidRequest([f'view must be "summary" or "full"; got {shown}'])
+
+
 class GetOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``fields`` (a tree of requested paths, None for the whole order) shapes the reply only."""
+
     store: StoreRef
     order_id: str
+    fields: FieldTree | None = None
 
     @classmethod
-    def parse(cls, store: StoreRef, order_id: object) -> GetOrderCommand:
-        return cls(store=store, order_id=parse_order_id(order_id))
+    def parse(cls, store: StoreRef, order_id: object, *, fields: object = None) -> GetOrderCommand:
+        return cls(store=store, order_id=parse_order_id(order_id), fields=_parse_fields(fields))
 
 
 class ListOrdersCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``query`` is what OrderDesk is asked; ``view`` and ``fields`` shape the reply only."""
+
     store: StoreRef
     query: OrderQuery
+    view: View = "summary"
+    fields: FieldTree | None = None
 
     @classmethod
-    def parse(cls, store: StoreRef, **filters: Any) -> ListOrdersCommand:
+    def parse(
+        cls, store: StoreRef, *, view: object = None, fields: object = None, **filters: Any
+    ) -> ListOrdersCommand:
         """Build from keyword filters (None means not given); validates paging without clamping."""
+        shape_view, shape_fields = _parse_view(view), _parse_fields(fields)
         given = {k: v for k, v in filters.items() if v is not None}
         folder = given.get("folder_id")
         if folder is not None:
@@ -60,7 +88,7 @@ class ListOrdersCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
         except msgspec.ValidationError as exc:
             raise InvalidRequest([str(exc)]) from exc
         validate_paging(query.limit, query.offset)
-        return cls(store=store, query=query)
+        return cls(store=store, query=query, view=shape_view, fields=shape_fields)
 
 
 def _parse_folder_ids(value: object) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from orderdesk_mcp.domain.redaction import redact_card_numbers, redact_text
 __all__ = [
     "AuthenticationFailed",
     "ConcurrentModification",
+    "ConfirmationDeclined",
     "ConfirmationRequired",
     "CredentialsMissing",
     "DeadlineExceeded",
@@ -114,7 +115,7 @@ class StaleFingerprint(OrderDeskError):
         fields = f" (changed: {', '.join(self.changed_fields)})" if self.changed_fields else ""
         super().__init__(
             f"Order {order_id} changed since you read it{fields}. "
-            "Nothing was written; read it again with orders.get and retry with the new fingerprint."
+            "Nothing was written; read it again with orders_get and retry with the new fingerprint."
         )
 
 
@@ -160,7 +161,7 @@ class OutcomeUnknown(OrderDeskError):
         self.reason = reason
         self.source_id = source_id
         found_by = (
-            f" It was sent with source_id {source_id!r}: look for it with orders.list by that source_id, "
+            f" It was sent with source_id {source_id!r}: look for it with orders_list by that source_id, "
             "and do not send it again without the same idempotency_key."
             if source_id
             else ""
@@ -258,6 +259,14 @@ class ConfirmationRequired(OrderDeskError):
         self.action = action
         self.how = how
         super().__init__(f"Nothing was done: {action} needs confirmation. {how}")
+
+
+class ConfirmationDeclined(OrderDeskError):
+    """The person asked to confirm a destructive action declined or cancelled it."""
+
+    def __init__(self, action: str, outcome: str = "nothing was done") -> None:
+        self.action = action
+        super().__init__(f"The person declined {action}; {outcome}. Do not retry without asking them.")
 
 
 class DeadlineExceeded(OrderDeskError):

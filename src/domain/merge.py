@@ -1,4 +1,4 @@
-"""The merge policy of ``orders.update``: a pure ``(latest_doc, changes) -> new_doc``.
+"""The merge policy of ``orders_update``: a pure ``(latest_doc, changes) -> new_doc``.
 
 - Top-level keys in ``changes`` replace the old value.
 - ``shipping``, ``customer``, ``return_address``, ``checkout_data`` and ``order_metadata`` merge
@@ -16,7 +16,7 @@ Keys OrderDesk owns or computes (``id``, ``source_id``, dates, totals, ``email_c
 ``order_shipments``, ``order_history``, ``cc_number_masked``, ``processor_balance``,
 ``refund_total``), ``folder_id`` and unknown keys are refused by :func:`validate_changes`
 before anything is merged. ``folder_id`` is refused because OrderDesk moves orders through its
-``/move-orders`` endpoint, which runs the folder rules; ``orders.update`` does not move orders.
+``/move-orders`` endpoint, which runs the folder rules; ``orders_update`` does not move orders.
 
 After the PUT, :func:`lost_fields` checks that the saved order carries every merged value,
 allowing for what OrderDesk legitimately adds or normalises (item ids, ``"10"`` for ``10``,
@@ -71,7 +71,7 @@ def validate_changes(
         if fixed:
             reasons.append("source_id is fixed once the order exists.")
         if folder:
-            reasons.append("Moving an order between folders is not supported by orders.update.")
+            reasons.append("Moving an order between folders is not supported by orders_update.")
         if unknown:
             reasons.append("Unknown keys are refused so a typo cannot silently change nothing.")
         reasons.append(f"Changeable keys: {', '.join(sorted(WRITABLE_FIELDS))}.")

@@ -9,9 +9,10 @@ import msgspec
 from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.domain.order import Order
 
-__all__ = ["MAX_LIMIT", "OrderPage", "OrderQuery", "validate_paging"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "OrderPage", "OrderQuery", "validate_paging"]
 
 MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000
 DEFAULT_LIMIT = 50
 
 SortField = Literal["date_added", "date_updated", "id", "source_id", "email", "order_total"]
@@ -40,12 +41,12 @@ class OrderQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 def validate_paging(limit: int, offset: int) -> None:
-    """Raise InvalidRequest unless 1 <= limit <= 100 and offset >= 0 (no silent clamping)."""
+    """Raise InvalidRequest unless 1 <= limit <= 100 and 0 <= offset <= 1,000,000 (no clamping)."""
     problems = []
     if not 1 <= limit <= MAX_LIMIT:
-        problems.append(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    if offset < 0:
-        problems.append(f"offset must be 0 or more, got {offset}")
+        problems.append(f"limit must be a whole number from 1 to {MAX_LIMIT}; got {limit}")
+    if not 0 <= offset <= MAX_OFFSET:
+        problems.append(f"offset must be a whole number from 0 to {MAX_OFFSET}; got {offset}")
     if problems:
         raise InvalidRequest(problems)
 

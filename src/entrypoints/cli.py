@@ -62,6 +62,9 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+_NO_BUDGET = 10**12  # a person at a terminal reads whole pages; the budget is for models
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
@@ -81,9 +84,11 @@ async def _with_services(action: Callable[[Any, Any], Any], store: str | None) -
 
 def _orders_get(args: argparse.Namespace) -> int:
     from orderdesk_mcp.entrypoints.mcp_convert import get_out
+    from orderdesk_mcp.entrypoints.tools_orders import folders_or_none
 
     async def action(app: Any, ref: Any) -> Any:
-        return get_out(await app.get_order(GetOrderCommand.parse(ref, args.order_id)))
+        order = await app.get_order(GetOrderCommand.parse(ref, args.order_id))
+        return get_out(order, fields=None, folders=await folders_or_none(app, ref), budget=_NO_BUDGET)
 
     _print_json(anyio.run(_with_services, action, args.store))
     return 0
@@ -91,6 +96,7 @@ def _orders_get(args: argparse.Namespace) -> int:
 
 def _orders_list(args: argparse.Namespace) -> int:
     from orderdesk_mcp.entrypoints.mcp_convert import list_out
+    from orderdesk_mcp.entrypoints.tools_orders import folders_or_none
 
     async def action(app: Any, ref: Any) -> Any:
         cmd = ListOrdersCommand.parse(
@@ -102,7 +108,9 @@ def _orders_list(args: argparse.Namespace) -> int:
             source_id=args.source_id,
             email=args.email,
         )
-        return list_out(await app.list_orders(cmd))
+        page = await app.list_orders(cmd)
+        folders = await folders_or_none(app, ref)
+        return list_out(page, view="full", fields=None, folders=folders, budget=_NO_BUDGET)
 
     _print_json(anyio.run(_with_services, action, args.store))
     return 0

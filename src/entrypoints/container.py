@@ -169,6 +169,7 @@ class Container(containers.DeclarativeContainer):
         ListOrders, gateway=gateway, cache=cache, ttl=settings.provided.cache_ttl, stats=stats
     )
     list_folders = providers.Singleton(ListFolders, directory=folder_directory, cache=cache)
+    list_orders.add_kwargs(folders=list_folders)  # resolves `status` names, any case
     update_order = providers.Factory(
         UpdateOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
         policy=providers.Object(ConflictPolicy()), jitter=jitter,

@@ -1,63 +1,78 @@
-"""Domain results → the tools' output TypedDicts (plain builtins, nothing else)."""
+"""Domain results → the tools' output TypedDicts (plain builtins), within the result budget.
+
+Sizes are measured as the compact JSON the agent will read (:func:`compact_json`), which is
+exactly the text block of every result.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import msgspec
 
+from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.order_views import FieldTree, View, fit_write_result, shape_order, shape_page
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.results import CreatedOrder, DeletedOrder, UpdatedOrder
+from orderdesk_mcp.entrypoints.mcp_results import compact_json
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     CreateOrderOut,
     DeleteOrderOut,
     FieldChangeOut,
     GetOrderOut,
+    ListFoldersOut,
     ListOrdersOut,
     UpdateOrderOut,
 )
 
-__all__ = ["create_out", "delete_out", "get_out", "list_out", "update_out"]
+__all__ = ["create_out", "delete_out", "folders_out", "get_out", "list_out", "text_size", "update_out"]
 
 
-def _doc(order: Order) -> dict[str, Any]:
-    return order.doc
+def text_size(value: Any) -> int:
+    """Characters of ``value`` as compact JSON (what the agent reads)."""
+    return len(compact_json(value))
 
 
-def get_out(order: Order) -> GetOrderOut:
-    return {"order": _doc(order), "fingerprint": order.fingerprint}
+def get_out(order: Order, *, fields: FieldTree | None, folders: Sequence[Folder], budget: int) -> GetOrderOut:
+    shaped = shape_order(order, fields=fields, folders=folders, budget=budget, size=text_size)
+    return cast(GetOrderOut, shaped)
 
 
-def list_out(page: OrderPage) -> ListOrdersOut:
-    return {
-        "orders": [_doc(o) for o in page.orders],
-        "fingerprints": {o.id: o.fingerprint for o in page.orders},
-        "total_count": page.total_count,
-        "limit": page.limit,
-        "offset": page.offset,
-        "has_more": page.has_more,
-    }
+def list_out(
+    page: OrderPage, *, view: View, fields: FieldTree | None, folders: Sequence[Folder], budget: int
+) -> ListOrdersOut:
+    shaped = shape_page(page, view=view, fields=fields, folders=folders, budget=budget, size=text_size)
+    return cast(ListOrdersOut, shaped.to_builtins())
 
 
-def update_out(result: UpdatedOrder) -> UpdateOrderOut:
+def update_out(result: UpdatedOrder, *, folders: Sequence[Folder], budget: int) -> UpdateOrderOut:
     diff: list[FieldChangeOut] = [
         {"field": c.field, "before": msgspec.to_builtins(c.before), "after": msgspec.to_builtins(c.after)}
         for c in result.diff
     ]
-    return {
-        "order": _doc(result.order),
+    out = {
+        "order": result.order.doc,
         "fingerprint": result.order.fingerprint,
         "changed_fields": list(result.changed_fields),
         "attempts": result.attempts,
         "dry_run": result.dry_run,
         "diff": diff,
     }
+    fitted = fit_write_result(out, result.order, folders=folders, budget=budget, size=text_size)
+    return cast(UpdateOrderOut, fitted)
 
 
-def create_out(result: CreatedOrder) -> CreateOrderOut:
-    return {"order": _doc(result.order), "fingerprint": result.order.fingerprint, "created": result.created}
+def create_out(result: CreatedOrder, *, folders: Sequence[Folder], budget: int) -> CreateOrderOut:
+    out = {"order": result.order.doc, "fingerprint": result.order.fingerprint, "created": result.created}
+    fitted = fit_write_result(out, result.order, folders=folders, budget=budget, size=text_size)
+    return cast(CreateOrderOut, fitted)
 
 
 def delete_out(result: DeletedOrder) -> DeleteOrderOut:
     return {"deleted": True, "order_id": result.order_id}
+
+
+def folders_out(folders: Sequence[Folder]) -> ListFoldersOut:
+    return {"folders": [{"id": f.id, "name": f.name} for f in folders]}

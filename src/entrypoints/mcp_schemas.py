@@ -1,33 +1,100 @@
-"""Boundary types of the MCP tools: argument aliases with descriptions, and output TypedDicts.
+"""Boundary types of the MCP tools: argument aliases with descriptions and bounds, and outputs.
 
 msgspec Structs cannot be MCP tool types (STYLE fact 1), so the boundary speaks
 ``typing_extensions.TypedDict`` and plain scalars; conversion from domain results lives in
-:mod:`orderdesk_mcp.entrypoints.mcp_convert`. Nested input objects forbid unknown keys (fact 2).
+:mod:`orderdesk_mcp.entrypoints.mcp_convert`. Input schemas declare their bounds (``minimum``,
+``maximum``, ``maxLength``, ``enum``) so clients see them before calling, and every id argument
+is strict: digits as a string, or a whole number, never a boolean or a fraction (pydantic's
+lax ``int`` would read ``true`` as order 1). A schema failure reaches the agent as one line,
+see :mod:`orderdesk_mcp.entrypoints.argument_errors`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
+from orderdesk_mcp.domain.order_views import MAX_FIELDS
+from orderdesk_mcp.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+
 __all__ = [
+    "DIGITS_PATTERN",
+    "FOLDER_IDS_PATTERN",
+    "MAX_STRING",
+    "PATTERN_WORDS",
     "ChangesArg",
+    "ConfirmArg",
     "CreateOrderOut",
+    "DeleteConfirmation",
     "DeleteOrderOut",
+    "DryRunArg",
+    "FieldsArg",
+    "FolderIdsArg",
+    "FolderOut",
     "GetOrderOut",
+    "LimitArg",
+    "ListFoldersOut",
     "ListOrdersOut",
     "NewOrderArg",
+    "OffsetArg",
     "OrderIdArg",
     "StoreArg",
     "UpdateOrderOut",
+    "ViewArg",
+    "strict_id",
+    "text_arg",
 ]
 
-OrderIdArg = Annotated[
-    str | int | float,
-    Field(description='OrderDesk order id: digits, as a string or a number (500001 or "500001").'),
-]
+MAX_STRING = 10_000  # no single string argument is longer, at any depth
+DIGITS_PATTERN = r"^\s*[0-9]{1,20}\s*$"
+FOLDER_IDS_PATTERN = r"^[0-9,\s]{1,200}$"
+# How argument errors describe each pattern (JSON Schema patterns are not for people).
+PATTERN_WORDS = {DIGITS_PATTERN: "a string of digits", FOLDER_IDS_PATTERN: "a string of digits and commas"}
+
+
+def _no_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise PydanticCustomError("strict_id", "a boolean is not an id")
+    return value
+
+
+def strict_id(description: str) -> Any:
+    """An id argument: a string of digits, or a whole number of at least 1 (never a boolean)."""
+    digits = Annotated[str, Field(pattern=DIGITS_PATTERN, max_length=40)]
+    whole = Annotated[int, Field(ge=1)]
+    return Annotated[
+        digits | whole, BeforeValidator(_no_bool), Field(description=description, examples=[500001, "500001"])
+    ]
+
+
+def _long_strings(value: object, path: str, found: list[str]) -> None:
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            found.append(f"{path} is {len(value)} characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _long_strings(item, f"{path}.{key}", found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _long_strings(item, f"{path}[{index}]", found)
+
+
+def _capped_strings(value: dict[str, Any]) -> dict[str, Any]:
+    found: list[str] = []
+    _long_strings(value, "", found)
+    if found:
+        where = found[0].lstrip(".")
+        raise PydanticCustomError(
+            "string_too_long_nested", "{where}; a string may be at most {limit} characters",
+            {"where": where, "limit": MAX_STRING},
+        )  # fmt: skip
+    return value
+
+
+OrderIdArg = strict_id('OrderDesk order id: digits, as a string or a whole number (500001 or "500001").')
 StoreArg = Annotated[
     str | None,
     Field(
@@ -36,8 +103,50 @@ StoreArg = Annotated[
         max_length=100,
     ),
 ]
+
+
+def text_arg(description: str, max_length: int = MAX_STRING) -> Any:
+    """The ``Field`` of a string argument: described and capped (never above ``MAX_STRING``)."""
+    return Field(description=description, max_length=min(max_length, MAX_STRING))
+
+
+FolderIdsArg = Annotated[
+    Annotated[str, Field(pattern=FOLDER_IDS_PATTERN, max_length=200)] | Annotated[int, Field(ge=1)] | None,
+    BeforeValidator(_no_bool),
+    Field(description="Folder id, or several as a comma list: '1,2'."),
+]
+
+
+LimitArg = Annotated[
+    Annotated[int, Field(ge=1, le=MAX_LIMIT)],
+    BeforeValidator(_no_bool),
+    Field(description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+]
+OffsetArg = Annotated[
+    Annotated[int, Field(ge=0, le=MAX_OFFSET)],
+    BeforeValidator(_no_bool),
+    Field(description="Orders to skip, 0 to 1000000; pass the previous page's next_offset."),
+]
+ViewArg = Annotated[
+    Literal["summary", "full"],
+    Field(
+        description="summary (default): one flat object per order with its fingerprint; full: every "
+        "field as OrderDesk stores it. fields, when given, wins over view."
+    ),
+]
+FieldsArg = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+    Field(
+        description="Only these fields of each order, as top-level keys or dotted paths "
+        "(['shipping.city', 'order_items']), plus id and fingerprint. A path absent from an order is "
+        "left out of it. Wins over view.",
+        min_length=1,
+        max_length=MAX_FIELDS,
+    ),
+]
 ChangesArg = Annotated[
     dict[str, Any],
+    AfterValidator(_capped_strings),
     Field(
         description="Order fields to change, as OrderDesk names them. Nested objects (shipping, customer, "
         "return_address, checkout_data, order_metadata) merge key by key; arrays (order_items, "
@@ -46,6 +155,7 @@ ChangesArg = Annotated[
 ]
 NewOrderArg = Annotated[
     dict[str, Any],
+    AfterValidator(_capped_strings),
     Field(
         description="The new order as OrderDesk names its fields: at least one entry in order_items, and a "
         "first and last name or a company in shipping or customer."
@@ -53,18 +163,42 @@ NewOrderArg = Annotated[
 ]
 
 
+DryRunArg = Annotated[bool, Field(description="Show the diff; write nothing.", strict=True)]
+ConfirmArg = Annotated[bool, Field(description="Must be true (a JSON boolean) to delete.", strict=True)]
+
+
+class DeleteConfirmation(BaseModel):
+    """What the person is asked (elicitation) before a delete without ``confirm``."""
+
+    confirm: bool = Field(description="Delete the order permanently?")
+
+
+# An order (document, summary or selection) in a result: any object. Published as plain
+# {"type": "object"}: the same meaning as pydantic's {"additionalProperties": true, ...}, without
+# making every client's schema check walk each order's keys.
+OrderObject = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]
+
+
 class GetOrderOut(TypedDict):
-    order: dict[str, Any]
+    order: OrderObject
+    folder: str | None
     fingerprint: str
+    over_budget: NotRequired[bool]
+    hint: NotRequired[str]
 
 
 class ListOrdersOut(TypedDict):
-    orders: list[dict[str, Any]]
-    fingerprints: dict[str, str]
+    orders: list[OrderObject]
     total_count: int
     limit: int
     offset: int
     has_more: bool
+    next_offset: int | None
+    truncated: bool
+    fingerprints: NotRequired[dict[str, str]]
+    folders: NotRequired[dict[str, str]]
+    over_budget: NotRequired[bool]
+    hint: NotRequired[str]
 
 
 class FieldChangeOut(TypedDict):
@@ -74,20 +208,33 @@ class FieldChangeOut(TypedDict):
 
 
 class UpdateOrderOut(TypedDict):
-    order: dict[str, Any]
+    order: OrderObject
     fingerprint: str
     changed_fields: list[str]
     attempts: int
     dry_run: bool
     diff: list[FieldChangeOut]
+    summarized: NotRequired[bool]
+    hint: NotRequired[str]
 
 
 class CreateOrderOut(TypedDict):
-    order: dict[str, Any]
+    order: OrderObject
     fingerprint: str
     created: bool
+    summarized: NotRequired[bool]
+    hint: NotRequired[str]
 
 
 class DeleteOrderOut(TypedDict):
     deleted: bool
     order_id: str
+
+
+class FolderOut(TypedDict):
+    id: int
+    name: str
+
+
+class ListFoldersOut(TypedDict):
+    folders: list[FolderOut]

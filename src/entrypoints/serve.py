@@ -62,7 +62,9 @@ def _announce(settings: Settings) -> None:
             f"(store {SIMULATOR_STORE_ID}, {settings.simulator_orders} sample orders)\n"
         )
     if settings.read_only:
-        sys.stderr.write("orderdesk-mcp: read-only mode: orders.create/update/delete are disabled\n")
+        sys.stderr.write(
+            "orderdesk-mcp: read-only mode: orders_create, orders_update and orders_delete are disabled\n"
+        )
 
 
 def serve(settings: Settings, *, transport: str, host: str = "127.0.0.1", port: int = 8000) -> None:

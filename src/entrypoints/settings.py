@@ -67,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     http_token: str | None = None
     simulator_orders: int = 25
     audit_values: Literal["full", "masked", "none"] = "masked"
+    max_result_chars: int = 20_000
 
     def __repr__(self) -> str:  # keep secrets out of any accidental log line
         shown = f"gateway={self.gateway!r}, credentials={self.credentials!r}, store_id={self.store_id!r}"
@@ -95,6 +96,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_HTTP_TOKEN": "http_token",
     "ORDERDESK_SIMULATOR_ORDERS": "simulator_orders",
     "ORDERDESK_AUDIT_VALUES": "audit_values",
+    "ORDERDESK_MAX_RESULT_CHARS": "max_result_chars",
 }
 _SECRET_FIELDS = {"api_key", "http_token"}
 _EXPECTED = {
@@ -111,6 +113,7 @@ _EXPECTED = {
     "max_response_bytes": "a whole number of bytes",
     "simulator_orders": "a whole number",
     "audit_values": "masked, full or none",
+    "max_result_chars": "a whole number of characters",
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -210,6 +213,7 @@ def _validate(s: Settings) -> None:
         (s.call_timeout > 0, "ORDERDESK_CALL_TIMEOUT must be more than 0 seconds"),
         (s.max_response_bytes >= 1024, "ORDERDESK_MAX_RESPONSE_BYTES must be at least 1024"),
         (0 <= s.simulator_orders <= 1_000_000, "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000"),
+        (s.max_result_chars >= 1000, "ORDERDESK_MAX_RESULT_CHARS must be at least 1000"),
     ]
     for ok, message in checks:
         if not ok:

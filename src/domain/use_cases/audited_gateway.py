@@ -79,17 +79,17 @@ class AuditedOrderGateway:
     async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
         sent = (FieldChange(field="source_id", after=doc["source_id"]),) if doc.get("source_id") else ()
         return await self._write(
-            store, "orders.create", None, lambda: self._inner.create(store, doc), changes=sent,
+            store, "orders_create", None, lambda: self._inner.create(store, doc), changes=sent,
             result_id=lambda order: order.id,
         )  # fmt: skip
 
     async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
         return await self._write(
-            store, "orders.update", order_id, lambda: self._inner.replace(store, order_id, doc)
+            store, "orders_update", order_id, lambda: self._inner.replace(store, order_id, doc)
         )
 
     async def delete(self, store: StoreRef, order_id: str) -> None:
-        await self._write(store, "orders.delete", order_id, lambda: self._inner.delete(store, order_id))
+        await self._write(store, "orders_delete", order_id, lambda: self._inner.delete(store, order_id))
 
     async def check_connection(self, store: StoreRef) -> None:
         await self._inner.check_connection(store)

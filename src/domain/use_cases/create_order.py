@@ -51,7 +51,7 @@ from orderdesk_mcp.ports.idempotency import IdempotencyRecords
 
 __all__ = ["CreateOrder", "generated_source_id"]
 
-TOOL = "orders.create"
+TOOL = "orders_create"
 _POLL = 0.05
 
 
@@ -77,7 +77,7 @@ def _may_have_written(exc: BaseException) -> bool:
 
 
 class CreateOrder:
-    """The ``orders.create`` use case (see the module docstring)."""
+    """The ``orders_create`` use case (see the module docstring)."""
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["DeleteOrder"]
 
-TOOL = "orders.delete"
+TOOL = "orders_delete"
 LOST_FIRST_ANSWER = (
     "OrderDesk's answer to the first delete request was lost; the retry found the order already "
     "gone, so that first request deleted it."
@@ -51,7 +51,7 @@ class DeleteOrder:
         if not cmd.confirm:
             raise ConfirmationRequired(
                 f"deleting order {cmd.order_id}",
-                "Call orders.delete again with confirm: true to delete it permanently.",
+                "Call orders_delete again with confirm: true to delete it permanently.",
             )
         note = ""
         try:

@@ -4,9 +4,15 @@ Pages are keyed by the store's generation and by every filter and paging argumen
 searches never share an entry and any write (which bumps the generation) retires every
 cached page of the store at once. A page fetched before a write is stored under the old
 generation, which nobody reads any more.
+
+A folder name (``status``) is resolved against the store's folders first (any case), so an
+unknown name is an error naming the store's folders instead of an empty page, and "new" and
+"New" share one cache entry.
 """
 
 from __future__ import annotations
+
+import msgspec
 
 from orderdesk_mcp.domain.cache_keys import generation_key, list_key
 from orderdesk_mcp.domain.cache_stats import CacheStats
@@ -15,6 +21,7 @@ from orderdesk_mcp.domain.commands import ListOrdersCommand
 from orderdesk_mcp.domain.context import record_cache
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.gateway import OrderGateway
 
@@ -30,15 +37,23 @@ class ListOrders:
         ttl: float,
         stats: CacheStats,
         flights: SingleFlight[OrderPage] | None = None,
+        folders: ListFolders | None = None,
     ) -> None:
         self._gateway = gateway
         self._cache = cache
         self._ttl = ttl
         self._stats = stats
         self._flights: SingleFlight[OrderPage] = flights if flights is not None else SingleFlight()
+        self._folders = folders
 
     async def __call__(self, cmd: ListOrdersCommand) -> OrderPage:
-        """Return the page. Raises: the gateway's upstream errors (never cached)."""
+        """Return the page.
+
+        Raises:
+            UnknownFolder: ``folder_name`` names no folder of the store (checked when folders are known).
+            The gateway's upstream errors (never cached).
+        """
+        cmd = await self._canonical_folder(cmd)
         generation = await self._cache.get_counter(generation_key(cmd.store))
         if generation < 0:
             # Cache unusable: without the generation a page could outlive a write.
@@ -53,6 +68,14 @@ class ListOrders:
             return cached
         self._stats.miss(cmd.store, what="list")
         return await self._flights.run(key, lambda: self._fill(cmd, key))
+
+    async def _canonical_folder(self, cmd: ListOrdersCommand) -> ListOrdersCommand:
+        name = cmd.query.folder_name
+        if name is None or self._folders is None:
+            return cmd
+        folder = await self._folders.resolve(cmd.store, name)
+        query = msgspec.structs.replace(cmd.query, folder_name=folder.name)
+        return msgspec.structs.replace(cmd, query=query)
 
     async def _fill(self, cmd: ListOrdersCommand, key: str) -> OrderPage:
         page = await self._gateway.list_page(cmd.store, cmd.query)

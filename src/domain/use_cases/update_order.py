@@ -44,11 +44,11 @@ from orderdesk_mcp.ports.gateway import OrderGateway
 
 __all__ = ["UpdateOrder"]
 
-TOOL = "orders.update"
+TOOL = "orders_update"
 
 
 class UpdateOrder:
-    """The ``orders.update`` use case (see the module docstring for the conflict rules)."""
+    """The ``orders_update`` use case (see the module docstring for the conflict rules)."""
 
     def __init__(
         self,
@@ -126,7 +126,7 @@ class UpdateOrder:
         if lost:
             raise UpstreamRejected(
                 f"the order was saved without the new {', '.join(lost)}; "
-                "read it with orders.get to see what OrderDesk kept"
+                "read it with orders_get to see what OrderDesk kept"
             )
 
     async def _changed_since_read(self, cmd: UpdateOrderCommand, current: Order) -> list[str]:

@@ -1,0 +1,374 @@
+"""Orders shaped for a model: the summary view, field selection, and the result budget.
+
+A full order is about 1,400 characters of JSON and a page of 50 is far past what a model
+reads comfortably, so reads offer a flat summary, a selection of fields, and a budget in
+characters that a page never passes (except that one order is never cut mid-document: an
+order bigger than the budget alone is returned whole and flagged). The order documents
+themselves are never altered, so fingerprints stay those of the stored documents.
+
+Everything here is pure. How many characters a value takes as compact JSON is the caller's
+concern (``size``), since encoding is an adapter's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import msgspec
+
+from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.folders import Folder, folder_name_of
+from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.pagination import OrderPage
+
+__all__ = [
+    "BUDGET_HINT",
+    "MAX_FIELDS",
+    "OVERSIZED_HINT",
+    "WRITE_SUMMARY_HINT",
+    "FieldTree",
+    "ShapedPage",
+    "View",
+    "fit_to_budget",
+    "fit_write_result",
+    "parse_fields",
+    "select_fields",
+    "shape_order",
+    "shape_page",
+    "summarize",
+]
+
+View = Literal["summary", "full"]
+Size = Callable[[Any], int]
+FieldTree = Mapping[str, "FieldTree"]  # {} means "the whole value"
+
+MAX_FIELDS = 50
+_MAX_PATH = 200
+
+BUDGET_HINT = (
+    "Result cut to fit the result budget; continue from next_offset, or ask for fewer fields "
+    "(fields: [...]) or the summary view to get more orders per call."
+)
+OVERSIZED_HINT = (
+    "An order is larger than the result budget and was returned whole; ask for fields: [...] "
+    "to read only what you need."
+)
+WRITE_SUMMARY_HINT = (
+    "The written order is larger than the result budget, so it is shown as a summary; read it with "
+    "orders_get and fields: [...] to see the parts you need."
+)
+_OMITTED = "[omitted from this reply: {} characters; read the order with orders_get]"
+
+
+def _number(value: object) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else number
+    return None
+
+
+def _person(section: object) -> str:
+    if not isinstance(section, Mapping):
+        return ""
+    parts = (str(section.get(key) or "").strip() for key in ("first_name", "last_name"))
+    return " ".join(part for part in parts if part)
+
+
+def _company(section: object) -> str:
+    return str(section.get("company") or "").strip() if isinstance(section, Mapping) else ""
+
+
+def _name(doc: Mapping[str, Any]) -> str | None:
+    """Shipping or customer first and last name, else a company; None when there is none."""
+    shipping, customer = doc.get("shipping"), doc.get("customer")
+    return _person(shipping) or _person(customer) or _company(shipping) or _company(customer) or None
+
+
+def _items(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = doc.get("order_items")
+    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
+
+
+def summarize(order: Order, folders: Iterable[Folder]) -> dict[str, Any]:
+    """One flat object: who, what, how much, where it sits, and the fingerprint to update with."""
+    doc = order.doc
+    items = _items(doc)
+    quantity = _number(doc.get("quantity_total"))
+    if quantity is None:
+        quantity = sum(_number(item.get("quantity")) or 0 for item in items)
+    shipments = doc.get("order_shipments")
+    return {
+        "id": order.id,
+        "source_id": doc.get("source_id"),
+        "folder": folder_name_of(folders, order.view.folder_id),
+        "folder_id": order.view.folder_id,
+        "date_added": doc.get("date_added"),
+        "date_updated": doc.get("date_updated"),
+        "name": _name(doc),
+        "email": doc.get("email"),
+        "order_total": _number(doc.get("order_total")),
+        "payment_status": doc.get("payment_status"),
+        "item_count": len(items),
+        "quantity_total": quantity,
+        "shipment_count": len(shipments) if isinstance(shipments, list) else 0,
+        "fingerprint": order.fingerprint,
+    }
+
+
+def _malformed(path: str) -> str | None:
+    """Why ``path`` is not a field path, or None when it is one."""
+    if not path or len(path) > _MAX_PATH:
+        return f"must be 1 to {_MAX_PATH} characters"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        return "must not contain control characters"
+    if any(not part or part != part.strip() for part in path.split(".")):
+        return "must be a top-level key or a dotted path like shipping.city (no empty or padded parts)"
+    return None
+
+
+def parse_fields(fields: Sequence[object]) -> FieldTree:
+    """The requested paths as a tree; a whole-key request covers any deeper path under it.
+
+    Raises:
+        InvalidRequest: naming every malformed path (or too many of them).
+    """
+    if not 1 <= len(fields) <= MAX_FIELDS:
+        raise InvalidRequest([f"fields must list 1 to {MAX_FIELDS} paths; got {len(fields)}"])
+    problems: list[str] = []
+    tree: dict[str, Any] = {}
+    for raw in fields:
+        why = _malformed(raw) if isinstance(raw, str) else "must be a string"
+        if why is not None:
+            shown = repr(raw) if len(repr(raw)) <= 60 else repr(raw)[:57] + "..."
+            problems.append(f"field path {shown} {why}")
+            continue
+        assert isinstance(raw, str)
+        node = tree
+        parts = raw.split(".")
+        for depth, part in enumerate(parts):
+            existing = node.get(part)
+            if existing is not None and not existing:
+                break  # the whole value is already requested
+            if depth == len(parts) - 1:
+                node[part] = {}
+            else:
+                node = node.setdefault(part, {})
+    if problems:
+        raise InvalidRequest(problems)
+    return tree
+
+
+_ABSENT = object()
+
+
+def _project(value: object, tree: FieldTree) -> object:
+    if not tree:
+        return value
+    if isinstance(value, Mapping):
+        picked = {}
+        for key, sub in tree.items():
+            if key in value:
+                projected = _project(value[key], sub)
+                if projected is not _ABSENT:
+                    picked[key] = projected
+        return picked if picked else _ABSENT
+    if isinstance(value, list):
+        # A path through a list applies to each object in it (order_items.name).
+        projected_items = [_project(item, tree) for item in value]
+        return [item for item in projected_items if item is not _ABSENT]
+    return _ABSENT
+
+
+def select_fields(order: Order, tree: FieldTree, *, fingerprint: bool = True) -> dict[str, Any]:
+    """Only the requested fields of the order (absent paths left out), plus id and fingerprint."""
+    picked = _project(order.doc, tree)
+    out: dict[str, Any] = {"id": order.id}
+    if isinstance(picked, dict):
+        out.update({key: value for key, value in picked.items() if key != "id"})
+    if fingerprint:
+        out["fingerprint"] = order.fingerprint
+    return out
+
+
+def fit_to_budget(fixed: int, costs: Sequence[int], budget: int) -> int:
+    """How many entries (in order) fit: ``fixed`` plus each entry's cost and a separator.
+
+    Always at least one when there is one, so an entry bigger than the budget still goes out.
+    """
+    used = fixed
+    for kept, cost in enumerate(costs):
+        used += cost + (1 if kept else 0)
+        if used > budget:
+            return max(kept, 1)
+    return len(costs)
+
+
+class ShapedPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page ready for the wire: entries, the maps that go with them, and honest paging."""
+
+    orders: tuple[dict[str, Any], ...]
+    total_count: int
+    limit: int
+    offset: int
+    has_more: bool
+    next_offset: int | None
+    truncated: bool
+    fingerprints: dict[str, str] | None = None  # full view only: documents never carry one
+    folders: dict[str, str] | None = None  # full and fields views: folder id -> name
+    over_budget: bool = False
+    hint: str | None = None
+
+    def to_builtins(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "orders": list(self.orders),
+            "total_count": self.total_count,
+            "limit": self.limit,
+            "offset": self.offset,
+            "has_more": self.has_more,
+            "next_offset": self.next_offset,
+            "truncated": self.truncated,
+        }
+        if self.fingerprints is not None:
+            out["fingerprints"] = self.fingerprints
+        if self.folders is not None:
+            out["folders"] = self.folders
+        if self.over_budget:
+            out["over_budget"] = True
+        if self.hint is not None:
+            out["hint"] = self.hint
+        return out
+
+
+def _folder_map(orders: Iterable[Order], folders: Sequence[Folder]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for order in orders:
+        name = folder_name_of(folders, order.view.folder_id)
+        if name is not None:
+            names[str(order.view.folder_id)] = name
+    return names
+
+
+def _entries(
+    page: OrderPage, view: View, fields: FieldTree | None, folders: Sequence[Folder]
+) -> list[dict[str, Any]]:
+    if fields is not None:
+        return [select_fields(order, fields) for order in page.orders]
+    if view == "summary":
+        return [summarize(order, folders) for order in page.orders]
+    return [order.doc for order in page.orders]
+
+
+def _shaped(
+    page: OrderPage, orders: Sequence[Order], entries: Sequence[dict[str, Any]], *, full: bool,
+    folders: Sequence[Folder], maps: bool, cut: bool, over_budget: bool,
+) -> ShapedPage:  # fmt: skip
+    end = page.offset + len(entries)
+    has_more = end < page.total_count
+    hint = BUDGET_HINT if cut else (OVERSIZED_HINT if over_budget else None)
+    return ShapedPage(
+        orders=tuple(entries),
+        total_count=page.total_count,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=has_more,
+        next_offset=end if has_more else None,
+        truncated=cut,
+        fingerprints={o.id: o.fingerprint for o in orders} if full else None,
+        folders=_folder_map(orders, folders) if maps else None,
+        over_budget=over_budget,
+        hint=hint,
+    )
+
+
+def shape_page(
+    page: OrderPage,
+    *,
+    view: View,
+    fields: FieldTree | None,
+    folders: Sequence[Folder],
+    budget: int,
+    size: Size,
+) -> ShapedPage:
+    """The page in the asked view (``fields`` wins over ``view``), cut to ``budget`` characters.
+
+    ``size(value)`` is the length of ``value`` as compact JSON. A cut keeps whole orders from
+    the start of the page, so ``next_offset`` continues exactly where it stopped.
+    """
+    full = fields is None and view == "full"
+    maps = fields is not None or full
+    entries = _entries(page, view, fields, folders)
+    orders = page.orders
+
+    def build(n: int, *, cut: bool, over: bool) -> ShapedPage:
+        return _shaped(page, orders[:n], entries[:n], full=full, folders=folders, maps=maps, cut=cut,
+                       over_budget=over)  # fmt: skip
+
+    whole = build(len(entries), cut=False, over=False)
+    if size(whole.to_builtins()) <= budget:
+        return whole
+    # Estimate first (each entry's text, plus its fingerprint in the full view), then make sure.
+    pairs = zip(orders, entries, strict=True)
+    costs = [size(entry) + (size({o.id: o.fingerprint}) if full else 0) for o, entry in pairs]
+    envelope = msgspec.structs.replace(build(0, cut=True, over=True), folders=whole.folders,
+                                       next_offset=page.offset + len(entries))  # fmt: skip
+    kept = fit_to_budget(size(envelope.to_builtins()), costs, budget)
+    shaped = build(kept, cut=kept < len(entries), over=False)
+    while kept > 1 and size(shaped.to_builtins()) > budget:
+        kept -= 1
+        shaped = build(kept, cut=True, over=False)
+    if kept == 1 and size(shaped.to_builtins()) > budget:
+        shaped = build(1, cut=shaped.truncated, over=True)
+    return shaped
+
+
+def shape_order(
+    order: Order, *, fields: FieldTree | None, folders: Sequence[Folder], budget: int, size: Size
+) -> dict[str, Any]:
+    """One order for ``orders_get``: the document (or the asked fields), its folder's name and
+    fingerprint. Never cut; flagged ``over_budget`` when it passes the budget alone."""
+    body = select_fields(order, fields, fingerprint=False) if fields is not None else order.doc
+    out: dict[str, Any] = {
+        "order": body,
+        "folder": folder_name_of(folders, order.view.folder_id),
+        "fingerprint": order.fingerprint,
+    }
+    if size(out) > budget:
+        out |= {"over_budget": True, "hint": OVERSIZED_HINT}
+    return out
+
+
+def fit_write_result(
+    result: dict[str, Any], order: Order, *, folders: Sequence[Folder], budget: int, size: Size
+) -> dict[str, Any]:
+    """A create or update reply within ``budget``: summarized, never dropped.
+
+    Over the budget, ``order`` becomes its summary (the write itself is unaffected), and any
+    diff value still too large is replaced by a note of its size.
+    """
+    if size(result) <= budget:
+        return result
+    out = dict(result) | {"order": summarize(order, folders), "summarized": True, "hint": WRITE_SUMMARY_HINT}
+    diff = out.get("diff")
+    if isinstance(diff, list) and size(out) > budget:
+        share = max(200, budget // (4 * max(1, len(diff))))
+        out["diff"] = [_shrunk(change, share, size) for change in diff]
+    return out
+
+
+def _shrunk(change: object, share: int, size: Size) -> object:
+    if not isinstance(change, Mapping):
+        return change
+    kept = dict(change)
+    for side in ("before", "after"):
+        chars = size(kept.get(side))
+        if chars > share:
+            kept[side] = _OMITTED.format(chars)
+    return kept

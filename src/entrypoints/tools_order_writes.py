@@ -1,0 +1,175 @@
+"""The orders family, writes: ``orders_create``, ``orders_update``, ``orders_delete``.
+
+Absent in read-only mode. Write replies follow the result budget: an order too large for it
+is returned as its summary (the write itself is whole), never dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, ToolAnnotations
+
+from orderdesk_mcp.domain.commands import CreateOrderCommand, DeleteOrderCommand, UpdateOrderCommand
+from orderdesk_mcp.domain.errors import ConfirmationDeclined
+from orderdesk_mcp.entrypoints import mcp_convert as convert
+from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.mcp_results import compact_result
+from orderdesk_mcp.entrypoints.mcp_schemas import (
+    ChangesArg,
+    ConfirmArg,
+    CreateOrderOut,
+    DeleteConfirmation,
+    DeleteOrderOut,
+    DryRunArg,
+    NewOrderArg,
+    OrderIdArg,
+    StoreArg,
+    UpdateOrderOut,
+    text_arg,
+)
+from orderdesk_mcp.entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.tools_orders import folders_or_none
+
+__all__ = ["register"]
+
+_IdempotencyKey = Annotated[
+    str | None, text_arg("Any unique string; repeats within 24 h replay the first result.", 200)
+]
+_Fingerprint = Annotated[str | None, text_arg("Fingerprint from your last read of this order.", 128)]
+
+
+def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
+    """Register the order writes, unless the server is read-only."""
+    if read_only:
+        return
+
+    @mcp.tool(
+        name="orders_create",
+        title="Create an order",
+        description=(
+            "Create an order. Requires at least one item in order_items and a first and last name or a "
+            "company in shipping or customer; every missing or wrong field is named before anything is "
+            "sent. Pass an idempotency_key to make retries safe: a repeat returns the first result "
+            "(created: false). Without a source_id one is generated, so an interrupted create is "
+            "reconciled instead of duplicated. A reply too large for the result budget shows the order "
+            "as a summary (summarized: true)."
+        ),
+        structured_output=True,
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def orders_create(
+        order: NewOrderArg,
+        ctx: Context[AppServices],
+        idempotency_key: _IdempotencyKey = None,
+        store: StoreArg = None,
+    ) -> Annotated[CallToolResult, CreateOrderOut]:
+        app = ctx.request_context.lifespan_context
+        allowed = {"order", "idempotency_key", "store"}
+        budget = app.settings.max_result_chars
+        async with tool_call(ctx, "orders_create", allowed=allowed, store=store, writes=True) as ref:
+            result = await app.create_order(
+                CreateOrderCommand.parse(ref, order, idempotency_key=idempotency_key)
+            )
+            out = convert.create_out(result, folders=(), budget=budget)
+            if out.get("summarized"):
+                out = convert.create_out(result, folders=await folders_or_none(app, ref), budget=budget)
+        return compact_result(out)
+
+    @mcp.tool(
+        name="orders_update",
+        title="Update an order",
+        description=(
+            "Change fields of an order safely: the full order is fetched, your changes are merged, and "
+            "the whole order is written back (never a partial write). Merge policy: top-level keys you "
+            "name replace the old value; shipping, customer, return_address, checkout_data and "
+            "order_metadata merge key by key; order_items, order_notes and discount_list are replaced "
+            "whole (send the full list); null removes a field; everything you do not name is kept "
+            "exactly. Keys OrderDesk owns (id, dates, totals, email_count, order_shipments) and folder_id"
+            " cannot be changed. If the order changes underneath, the update re-reads and retries; pass "
+            "expected_fingerprint (from a read, summary or full) to refuse instead. dry_run: true shows "
+            "the diff and writes nothing."
+        ),
+        structured_output=True,
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def orders_update(
+        order_id: OrderIdArg,
+        changes: ChangesArg,
+        ctx: Context[AppServices],
+        expected_fingerprint: _Fingerprint = None,
+        dry_run: DryRunArg = False,
+        store: StoreArg = None,
+    ) -> Annotated[CallToolResult, UpdateOrderOut]:
+        app = ctx.request_context.lifespan_context
+        allowed = {"order_id", "changes", "expected_fingerprint", "dry_run", "store"}
+        budget = app.settings.max_result_chars
+        async with tool_call(ctx, "orders_update", allowed=allowed, store=store, writes=True) as ref:
+            cmd = UpdateOrderCommand.parse(
+                ref, order_id, changes, expected_fingerprint=expected_fingerprint, dry_run=dry_run
+            )
+            result = await app.update_order(cmd)
+            out = convert.update_out(result, folders=(), budget=budget)
+            if out.get("summarized"):
+                out = convert.update_out(result, folders=await folders_or_none(app, ref), budget=budget)
+        return compact_result(out)
+
+    @mcp.tool(
+        name="orders_delete",
+        title="Delete an order",
+        description=(
+            "Delete an order permanently. Nothing is deleted unless confirm is true (or, where the client"
+            " supports it, the person confirms when asked). If the person declines, do not retry "
+            "without asking them."
+        ),
+        structured_output=True,
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+        ),
+    )
+    async def orders_delete(
+        order_id: OrderIdArg,
+        ctx: Context[AppServices],
+        confirm: ConfirmArg = False,
+        store: StoreArg = None,
+    ) -> Annotated[CallToolResult, DeleteOrderOut]:
+        app = ctx.request_context.lifespan_context
+        allowed = {"order_id", "confirm", "store"}
+        async with tool_call(ctx, "orders_delete", allowed=allowed, store=store, writes=True) as ref:
+            cmd = DeleteOrderCommand.parse(ref, order_id, confirm=confirm)
+            if not cmd.confirm and await _person_confirms(ctx, cmd.order_id):
+                cmd = DeleteOrderCommand(store=cmd.store, order_id=cmd.order_id, confirm=True)
+            result = await app.delete_order(cmd)
+        return compact_result(convert.delete_out(result))
+
+
+async def _person_confirms(ctx: Context[AppServices], order_id: str) -> bool:
+    """Ask the person through elicitation when the client can be asked.
+
+    True only for an explicit yes. False when nobody can be asked (no elicitation, no channel for
+    the request, or an error instead of an answer): the use case then says how to confirm.
+
+    Raises:
+        ConfirmationDeclined: the person declined or cancelled, or accepted without saying yes.
+    """
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None:
+        return False
+    try:
+        answer = await ctx.elicit(f"Delete order {order_id} permanently?", schema=DeleteConfirmation)
+    except MCPError:
+        # No channel for the request (the SDK client's default mode), or the client answered with
+        # an error: nobody was asked, so answer as for a client without elicitation.
+        return False
+    except ValueError:
+        # The SDK's answer to an accepted elicitation with no (or malformed) content.
+        raise ConfirmationDeclined(f"deleting order {order_id}", "nothing was deleted") from None
+    if answer.action == "accept" and bool(getattr(answer.data, "confirm", False)):
+        return True
+    raise ConfirmationDeclined(f"deleting order {order_id}", "nothing was deleted")

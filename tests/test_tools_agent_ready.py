@@ -1,0 +1,337 @@
+"""Agent-ready tools through the real mcp.Client: names, compact results, views, fields, budget, folders."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.client.context import ClientRequestContext
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ErrorData
+
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.domain.order import fingerprint_of
+from orderdesk_mcp.entrypoints.serve import create_server
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client
+
+pytestmark = pytest.mark.anyio
+
+NAME_RULE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+SUMMARY_KEYS = [
+    "id", "source_id", "folder", "folder_id", "date_added", "date_updated", "name", "email", "order_total",
+    "payment_status", "item_count", "quantity_total", "shipment_count", "fingerprint",
+]  # fmt: skip
+FOLDER_NAMES = {1: "New", 2: "Prepared", 3: "Closed", 4: "Canceled"}
+
+
+def _state(count: int = 25) -> SimulatorState:
+    return default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=count)
+
+
+def _text(result: CallToolResult) -> str:
+    (block,) = result.content
+    text = getattr(block, "text", None)
+    assert isinstance(text, str)
+    return text
+
+
+def _ok(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, _text(result)
+    structured: dict[str, Any] | None = result.structured_content
+    assert structured is not None
+    return structured
+
+
+async def test_every_listed_tool_name_is_accepted_by_strict_clients(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+    assert sorted(names) == [
+        "folders_list", "orders_create", "orders_delete", "orders_get", "orders_list", "orders_update",
+    ]  # fmt: skip
+    assert all(NAME_RULE.match(name) for name in names), names
+
+
+async def test_dotted_names_are_gone_not_aliased(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        result = await client.call_tool("orders.get", {"order_id": "500001"})
+    assert result.is_error
+    assert _text(result) == "Unknown tool: orders.get"
+
+
+async def test_every_tool_result_text_is_the_compact_json_of_its_structured_content(tmp_path: Path) -> None:
+    state = _state()
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("orders_list", {}),
+        ("orders_list", {"view": "full", "limit": 3}),
+        ("orders_list", {"fields": ["email"], "limit": 3}),
+        ("orders_get", {"order_id": "500001"}),
+        ("folders_list", {}),
+        ("orders_update", {"order_id": "500002", "changes": {"email": "new@example.com"}}),
+        ("orders_create", {"order": {"shipping": {"first_name": "A", "last_name": "B"},
+                                     "order_items": [{"name": "Tea", "price": 3, "quantity": 1}]}}),
+        ("orders_delete", {"order_id": "500003", "confirm": True}),
+    ]  # fmt: skip
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        for tool, args in calls:
+            result = await client.call_tool(tool, args)
+            structured = _ok(result)
+            text = _text(result)
+            assert json.loads(text) == structured, tool
+            assert text == json.dumps(structured, separators=(",", ":"), ensure_ascii=False), tool
+
+
+async def test_the_default_list_is_the_summary_view_with_folder_names_and_fingerprints(
+    tmp_path: Path,
+) -> None:
+    state = _state()
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        page = _ok(await client.call_tool("orders_list", {"limit": 5}))
+    assert len(page["orders"]) == 5
+    assert "fingerprints" not in page
+    assert "folders" not in page
+    for summary in page["orders"]:
+        assert list(summary) == SUMMARY_KEYS
+        stored = state.orders(STORE)[summary["id"]]
+        assert summary["folder"] == FOLDER_NAMES[stored["folder_id"]]
+        assert summary["fingerprint"] == fingerprint_of(stored)
+        assert summary["item_count"] == len(stored["order_items"])
+
+
+async def test_a_summary_fingerprint_is_enough_to_update_safely(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path, state=_state())) as client:
+        first = _ok(await client.call_tool("orders_list", {"limit": 1}))["orders"][0]
+        args = {"order_id": first["id"], "changes": {"email": "x@example.com"}}
+        updated = await client.call_tool(
+            "orders_update", args | {"expected_fingerprint": first["fingerprint"]}
+        )
+        stale = await client.call_tool("orders_update", args | {"expected_fingerprint": first["fingerprint"]})
+    assert not updated.is_error
+    assert error_text(stale).startswith(f"Order {first['id']} changed since you read it")
+
+
+async def test_the_full_view_is_the_documents_untouched_with_folder_names_beside_them(tmp_path: Path) -> None:
+    state = _state()
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        page = _ok(await client.call_tool("orders_list", {"view": "full", "limit": 10}))
+    for order in page["orders"]:
+        assert order == state.orders(STORE)[order["id"]]
+        assert page["fingerprints"][order["id"]] == fingerprint_of(order)
+        assert page["folders"][str(order["folder_id"])] == FOLDER_NAMES[order["folder_id"]]
+
+
+async def test_get_shows_the_folder_name_beside_the_untouched_order(tmp_path: Path) -> None:
+    state = _state()
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        got = _ok(await client.call_tool("orders_get", {"order_id": "500002"}))
+    stored = state.orders(STORE)["500002"]
+    assert got == {
+        "order": stored,
+        "folder": FOLDER_NAMES[stored["folder_id"]],
+        "fingerprint": fingerprint_of(stored),
+    }
+
+
+async def test_fields_on_get_and_list_return_only_those_paths_plus_id_and_fingerprint(tmp_path: Path) -> None:
+    state = _state()
+    fields = ["shipping.city", "order_items.name", "no_such_field"]
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        got = _ok(await client.call_tool("orders_get", {"order_id": "500001", "fields": fields}))
+        listed = _ok(await client.call_tool("orders_list", {"fields": fields, "view": "full", "limit": 3}))
+    stored = state.orders(STORE)["500001"]
+    assert got["order"] == {
+        "id": "500001",
+        "shipping": {"city": stored["shipping"]["city"]},
+        "order_items": [{"name": item["name"]} for item in stored["order_items"]],
+    }
+    assert got["fingerprint"] == fingerprint_of(stored)
+    assert "fingerprints" not in listed  # fields wins over view: each entry carries its fingerprint
+    for entry in listed["orders"]:
+        doc = state.orders(STORE)[entry["id"]]
+        assert list(entry) == ["id", "shipping", "order_items", "fingerprint"]
+        assert entry["shipping"] == {"city": doc["shipping"]["city"]}
+        assert entry["fingerprint"] == fingerprint_of(doc)
+
+
+async def test_a_malformed_field_path_is_an_error_naming_it(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        result = await client.call_tool(
+            "orders_get", {"order_id": "500001", "fields": ["email", "shipping..city"]}
+        )
+    assert error_text(result) == (
+        "Invalid request: field path 'shipping..city' must be a top-level key or a dotted path like "
+        "shipping.city (no empty or padded parts)."
+    )
+
+
+async def test_walking_next_offset_sees_every_order_once_even_when_pages_are_cut(tmp_path: Path) -> None:
+    state = _state(60)
+    for number, doc in enumerate(state.orders(STORE).values()):
+        doc["order_notes"] = [{"content": "note " * (40 + 30 * (number % 5))}]
+    seen: list[str] = []
+    cuts = 0
+    async with mcp_client(make_container(tmp_path, state=state, max_result_chars=6_000)) as client:
+        offset: int | None = 0
+        while offset is not None:
+            result = await client.call_tool("orders_list", {"view": "full", "limit": 20, "offset": offset})
+            page = _ok(result)
+            assert len(_text(result)) <= 6_000
+            assert page["total_count"] == 60
+            seen += [order["id"] for order in page["orders"]]
+            cuts += page["truncated"]
+            assert page["has_more"] is (page["next_offset"] is not None)
+            offset = page["next_offset"]
+    assert sorted(seen) == sorted(state.orders(STORE))
+    assert len(seen) == len(set(seen)) == 60
+    assert cuts > 0
+
+
+async def test_a_list_past_the_budget_returns_fewer_orders_with_a_hint(tmp_path: Path) -> None:
+    state = _state(50)
+    for doc in state.orders(STORE).values():
+        doc["order_notes"] = [{"content": "Please leave the parcel by the door. " * 30}]
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool("orders_list", {"view": "full"})
+    page = _ok(result)
+    kept = len(page["orders"])
+    assert len(_text(result)) <= 20_000
+    assert 0 < kept < 50
+    assert (page["truncated"], page["has_more"], page["next_offset"]) == (True, True, kept)
+    assert page["hint"] == (
+        "Result cut to fit the result budget; continue from next_offset, or ask for fewer fields "
+        "(fields: [...]) or the summary view to get more orders per call."
+    )
+
+
+async def test_one_order_larger_than_the_budget_is_returned_whole_and_flagged(tmp_path: Path) -> None:
+    state = _state(3)
+    big = state.orders(STORE)["500001"]
+    big["order_notes"] = [{"content": "x" * 3_000}]
+    async with mcp_client(make_container(tmp_path, state=state, max_result_chars=1_000)) as client:
+        got = _ok(await client.call_tool("orders_get", {"order_id": "500001"}))
+        listed = _ok(await client.call_tool("orders_list", {"view": "full", "limit": 3}))
+    assert got["order"] == big
+    assert got["over_budget"] is True
+    assert len(listed["orders"]) == 1
+    assert listed["over_budget"] is True
+
+
+async def test_folders_list_returns_the_stores_folders(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        result = _ok(await client.call_tool("folders_list", {}))
+    assert result == {"folders": [{"id": i, "name": n} for i, n in FOLDER_NAMES.items()]}
+
+
+async def test_status_matches_a_folder_name_in_any_case(tmp_path: Path) -> None:
+    state = _state()
+    prepared = sorted(i for i, d in state.orders(STORE).items() if d["folder_id"] == 2)
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        for status in ("prepared", "PREPARED", " Prepared "):
+            page = _ok(await client.call_tool("orders_list", {"status": status, "limit": 100}))
+            assert sorted(o["id"] for o in page["orders"]) == prepared
+            assert {o["folder"] for o in page["orders"]} == {"Prepared"}
+
+
+async def test_an_unknown_status_is_an_error_naming_the_stores_folders(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        result = await client.call_tool("orders_list", {"status": "NoSuchFolder"})
+    assert error_text(result) == (
+        "Folder 'NoSuchFolder' does not exist in this store; its folders are: New (id 1), Prepared (id 2), "
+        "Closed (id 3), Canceled (id 4)."
+    )
+
+
+async def test_an_oversized_write_reply_is_summarized_and_the_write_is_whole(tmp_path: Path) -> None:
+    state = _state(3)
+    items = [{"name": f"Item {n} " + "x" * 80, "price": 1, "quantity": 1} for n in range(300)]
+    order = {"shipping": {"first_name": "A", "last_name": "B"}, "order_items": items}
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool("orders_create", {"order": order})
+    created = _ok(result)
+    assert len(_text(result)) <= 20_000
+    assert created["summarized"] is True
+    assert created["order"]["item_count"] == 300
+    stored = state.orders(STORE)[created["order"]["id"]]
+    assert len(stored["order_items"]) == 300
+    assert created["fingerprint"] == fingerprint_of(stored)
+
+
+# Delete confirmation through elicitation.
+
+
+def _answering(result: ElicitResult | ErrorData) -> Any:
+    async def callback(
+        context: ClientRequestContext, params: ElicitRequestParams
+    ) -> ElicitResult | ErrorData:
+        return result
+
+    return callback
+
+
+DECLINED = "The person declined deleting order 500001; nothing was deleted. Do not retry without asking them."
+UNCONFIRMED = (
+    "Nothing was done: deleting order 500001 needs confirmation. "
+    "Call orders_delete again with confirm: true to delete it permanently."
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ElicitResult(action="decline"),
+        ElicitResult(action="cancel"),
+        ElicitResult(action="accept"),  # no content: treated as declined
+        ElicitResult(action="accept", content={"confirm": False}),
+    ],
+)
+async def test_a_declined_delete_confirmation_says_so_and_deletes_nothing(
+    tmp_path: Path, answer: ElicitResult
+) -> None:
+    state = _state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    async with Client(
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert error_text(result) == DECLINED
+    assert "500001" in state.orders(STORE)
+
+
+async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
+    state = _state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    answer = ElicitResult(action="accept", content={"confirm": True})
+    async with Client(
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert _ok(result) == {"deleted": True, "order_id": "500001"}
+    assert "500001" not in state.orders(STORE)
+
+
+async def test_a_client_whose_elicitation_cannot_be_reached_is_told_how_to_confirm(tmp_path: Path) -> None:
+    state = _state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    answer = ElicitResult(action="accept", content={"confirm": True})
+    # The default connect mode has no back-channel for server-initiated requests.
+    async with Client(server, raise_exceptions=True, elicitation_callback=_answering(answer)) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert error_text(result) == UNCONFIRMED
+    assert "500001" in state.orders(STORE)
+
+
+async def test_a_client_answering_the_confirmation_with_an_error_is_told_how_to_confirm(
+    tmp_path: Path,
+) -> None:
+    state = _state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    answer = ErrorData(code=-32600, message="Elicitation not supported")
+    async with Client(
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert error_text(result) == UNCONFIRMED
+    assert "500001" in state.orders(STORE)
