@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -23,12 +23,29 @@ from orderdesk_mcp.adapters._orderdesk_wire import (
     folders_of_store,
     query_params,
 )
+from orderdesk_mcp.adapters._reach_wire import (
+    inventory_item_of,
+    inventory_page_of,
+    inventory_params,
+    map_rejection,
+    move_body,
+    move_reports,
+    shipments_of,
+)
 from orderdesk_mcp.adapters.simulator import SimError, SimulatorState
 from orderdesk_mcp.adapters.simulator._faults import HttpFault
-from orderdesk_mcp.domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
+from orderdesk_mcp.domain.errors import (
+    AuthenticationFailed,
+    OutcomeUnknown,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
 from orderdesk_mcp.domain.folders import Folder
+from orderdesk_mcp.domain.inventory import InventoryItem, InventoryPage, InventoryQuery
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.domain.reach_results import MoveReport
+from orderdesk_mcp.domain.shipment import NewShipment, Shipment
 
 __all__ = ["SimulatedOrderGateway"]
 
@@ -142,3 +159,72 @@ class SimulatedOrderGateway:
         """The store's folders from its settings (``GET /store``)."""
         info = self._call(store, "/store", lambda: self._state.store_info(store.store_id))
         return folders_of_store({"store": info})
+
+    # -- order actions, shipments, inventory (ports order_actions, shipments, inventory) -------
+    # Each answer is built as the HTTP app builds it, then read by the same wire functions.
+    async def move_orders(
+        self, store: StoreRef, order_ids: Sequence[str], folder_id: int
+    ) -> tuple[MoveReport, ...]:
+        body = move_body(order_ids, folder_id)
+        _, results = self._call(store, "/move-orders", lambda: self._state.move_orders(store.store_id, body))
+        return move_reports({"results": results})
+
+    async def add_history_note(self, store: StoreRef, order_id: str, note: str) -> Order:
+        body = {"note": note, "source_name": "API"}
+        order = self._call(
+            store, f"/orders/{order_id}/order-history",
+            lambda: self._state.add_history(store.store_id, order_id, body), order_id=order_id,
+        )  # fmt: skip
+        return Order.from_document(order)
+
+    async def shipments(self, store: StoreRef, order_id: str) -> tuple[Shipment, ...]:
+        found = self._call(
+            store, f"/orders/{order_id}/shipments",
+            lambda: self._state.list_shipments(store.store_id, order_id), order_id=order_id,
+        )  # fmt: skip
+        return shipments_of({"shipments": found})
+
+    async def add_shipment(self, store: StoreRef, order_id: str, shipment: NewShipment) -> None:
+        body = shipment.body()
+        try:
+            self._call(
+                store, f"/orders/{order_id}/shipments",
+                lambda: self._state.add_shipment(store.store_id, order_id, body), order_id=order_id,
+            )  # fmt: skip
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, order_id=order_id) from exc
+
+    async def delete_shipment(self, store: StoreRef, order_id: str, shipment_id: str) -> None:
+        try:
+            self._call(
+                store, f"/orders/{order_id}/shipments/{shipment_id}",
+                lambda: self._state.delete_shipment(store.store_id, order_id, shipment_id),
+            )  # fmt: skip
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, order_id=order_id, shipment_id=shipment_id) from exc
+
+    async def inventory_page(self, store: StoreRef, query: InventoryQuery) -> InventoryPage:
+        params = inventory_params(query)
+        total, items = self._call(
+            store, "/inventory-items", lambda: self._state.list_inventory(store.store_id, params)
+        )
+        return inventory_page_of({"total_records": str(total), "inventory_items": items}, query)
+
+    async def fetch_item(self, store: StoreRef, item_id: str) -> InventoryItem:
+        try:
+            item = self._call(
+                store, f"/inventory-items/{item_id}",
+                lambda: self._state.get_inventory_item(store.store_id, item_id),
+            )  # fmt: skip
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, item_id=item_id) from exc
+        return inventory_item_of({"inventory_item": item}, item_id)
+
+    async def replace_item(self, store: StoreRef, item_id: str, doc: Mapping[str, Any]) -> None:
+        try:
+            self._call(
+                store, f"/inventory-items/{item_id}",
+                lambda: self._state.replace_inventory_item(store.store_id, item_id, doc),
+            )  # fmt: skip
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, item_id=item_id) from exc
