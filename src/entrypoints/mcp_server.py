@@ -36,6 +36,9 @@ from orderdesk_mcp.entrypoints.mcp_schemas import (
     UpdateOrderOut,
 )
 from orderdesk_mcp.entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.tools_inventory import register_inventory_tools
+from orderdesk_mcp.entrypoints.tools_order_actions import register_order_action_tools
+from orderdesk_mcp.entrypoints.tools_shipments import register_shipment_tools
 
 __all__ = ["INSTRUCTIONS", "build_server"]
 
@@ -252,6 +255,9 @@ def build_server(
     _register_reads(mcp)
     if not read_only:
         _register_writes(mcp)
+    register_order_action_tools(mcp, read_only=read_only)
+    register_shipment_tools(mcp, read_only=read_only)
+    register_inventory_tools(mcp, read_only=read_only)
     if extra is not None:
         extra(mcp)
     return mcp

@@ -28,6 +28,7 @@ class AuditRecord(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int = 1
     changes: tuple[FieldChange, ...] = ()
     error: str | None = None
+    resource: str | None = None  # what else was written, e.g. "inventory:2501", "shipment:700001"
 
 
 class AuditLog(Protocol):

@@ -33,6 +33,7 @@ async def audit_mutation(
     attempts: int = 1,
     changes: Iterable[Change] = (),
     error: str | None = None,
+    resource: str | None = None,
 ) -> None:
     call = current_call()
     await audit.append(
@@ -49,5 +50,6 @@ async def audit_mutation(
                 FieldChange(field=c.field, before=_plain(c.before), after=_plain(c.after)) for c in changes
             ),
             error=error,
+            resource=resource,
         )
     )
