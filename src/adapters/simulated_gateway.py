@@ -86,17 +86,26 @@ class SimulatedOrderGateway:
         *,
         order_id: str | None = None,
         creates: bool = False,
+        method: str = "",
     ) -> _T:
         """Run ``operation`` as OrderDesk would answer it, raising the domain error of any failure."""
         try:
-            return self._answer(store, path, operation, order_id=order_id)
+            return self._answer(store, path, operation, order_id=order_id, method=method)
         except UpstreamUnavailable as exc:
             if creates:  # as over HTTP: a create that may have landed is never reported as failed
                 raise OutcomeUnknown("order creation", exc.reason) from exc
             raise
 
-    def _answer(self, store: StoreRef, path: str, operation: Callable[[], _T], *, order_id: str | None) -> _T:
-        fault = self._state.faults.take_http(path, kinds=_IN_PROCESS)
+    def _answer(
+        self,
+        store: StoreRef,
+        path: str,
+        operation: Callable[[], _T],
+        *,
+        order_id: str | None,
+        method: str = "",
+    ) -> _T:
+        fault = self._state.faults.take_http(path, kinds=_IN_PROCESS, method=method)
         if fault is not None and fault.kind == "drop":
             if fault.after_processing:
                 with contextlib.suppress(SimError):  # the answer is lost either way
@@ -166,21 +175,23 @@ class SimulatedOrderGateway:
         self, store: StoreRef, order_ids: Sequence[str], folder_id: int
     ) -> tuple[MoveReport, ...]:
         body = move_body(order_ids, folder_id)
-        _, results = self._call(store, "/move-orders", lambda: self._state.move_orders(store.store_id, body))
+        _, results = self._call(
+            store, "/move-orders", lambda: self._state.move_orders(store.store_id, body), method="POST"
+        )
         return move_reports({"results": results})
 
     async def add_history_note(self, store: StoreRef, order_id: str, note: str) -> Order:
         body = {"note": note, "source_name": "API"}
         order = self._call(
             store, f"/orders/{order_id}/order-history",
-            lambda: self._state.add_history(store.store_id, order_id, body), order_id=order_id,
+            lambda: self._state.add_history(store.store_id, order_id, body), order_id=order_id, method="POST",
         )  # fmt: skip
         return Order.from_document(order)
 
     async def shipments(self, store: StoreRef, order_id: str) -> tuple[Shipment, ...]:
         found = self._call(
             store, f"/orders/{order_id}/shipments",
-            lambda: self._state.list_shipments(store.store_id, order_id), order_id=order_id,
+            lambda: self._state.list_shipments(store.store_id, order_id), order_id=order_id, method="GET",
         )  # fmt: skip
         return shipments_of({"shipments": found})
 
@@ -190,6 +201,7 @@ class SimulatedOrderGateway:
             self._call(
                 store, f"/orders/{order_id}/shipments",
                 lambda: self._state.add_shipment(store.store_id, order_id, body), order_id=order_id,
+                method="POST",
             )  # fmt: skip
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, order_id=order_id) from exc
@@ -198,7 +210,7 @@ class SimulatedOrderGateway:
         try:
             self._call(
                 store, f"/orders/{order_id}/shipments/{shipment_id}",
-                lambda: self._state.delete_shipment(store.store_id, order_id, shipment_id),
+                lambda: self._state.delete_shipment(store.store_id, order_id, shipment_id), method="DELETE",
             )  # fmt: skip
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, order_id=order_id, shipment_id=shipment_id) from exc
@@ -206,7 +218,10 @@ class SimulatedOrderGateway:
     async def inventory_page(self, store: StoreRef, query: InventoryQuery) -> InventoryPage:
         params = inventory_params(query)
         total, items = self._call(
-            store, "/inventory-items", lambda: self._state.list_inventory(store.store_id, params)
+            store,
+            "/inventory-items",
+            lambda: self._state.list_inventory(store.store_id, params),
+            method="GET",
         )
         return inventory_page_of({"total_records": str(total), "inventory_items": items}, query)
 
@@ -214,7 +229,7 @@ class SimulatedOrderGateway:
         try:
             item = self._call(
                 store, f"/inventory-items/{item_id}",
-                lambda: self._state.get_inventory_item(store.store_id, item_id),
+                lambda: self._state.get_inventory_item(store.store_id, item_id), method="GET",
             )  # fmt: skip
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, item_id=item_id) from exc
@@ -224,7 +239,7 @@ class SimulatedOrderGateway:
         try:
             self._call(
                 store, f"/inventory-items/{item_id}",
-                lambda: self._state.replace_inventory_item(store.store_id, item_id, doc),
+                lambda: self._state.replace_inventory_item(store.store_id, item_id, doc), method="PUT",
             )  # fmt: skip
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, item_id=item_id) from exc

@@ -101,7 +101,7 @@ async def _front(request: web.Request, handler: _Handler) -> web.StreamResponse:
     if not allowed:
         record.status = 429
         return _error(429, "Rate limit exceeded", started, tokens | _retry_after(wait))
-    fault = state.faults.take_http(request.path)
+    fault = state.faults.take_http(request.path, method=request.method)
     try:
         response = await (_apply_fault(fault, request, handler, started) if fault else handler(request))
     except SimError as exc:
