@@ -118,7 +118,9 @@ async def test_list_filters_by_status_which_is_the_folder_name(tmp_path: Path) -
 async def test_tools_are_listed_with_output_schemas_and_read_only_hints(tmp_path: Path) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    order_tools = {name for name in tools if name.startswith("orders.")}  # the other families: their own tests
+    order_tools = {
+        name for name in tools if name.startswith("orders.")
+    }  # the other families: their own tests
     assert order_tools == {"orders.get", "orders.list", "orders.create", "orders.update", "orders.delete"}
     for name in ("orders.get", "orders.list"):
         assert tools[name].output_schema is not None
