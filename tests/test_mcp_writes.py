@@ -131,7 +131,7 @@ async def test_read_only_mode_hides_and_refuses_write_tools(tmp_path: Path) -> N
     async with mcp_client(make_container(tmp_path, state=state, read_only=True)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         result = await client.call_tool("orders.delete", {"order_id": order_id, "confirm": True})
-    assert names == {"orders.get", "orders.list"}
+    assert {name for name in names if name.startswith("orders.")} == {"orders.get", "orders.list"}
     assert result.is_error
     assert order_id in state.orders(STORE)
 
