@@ -18,7 +18,7 @@ from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState
-from orderdesk_mcp.domain.cache_keys import order_key
+from orderdesk_mcp.domain.cache_keys import idempotency_key, order_key
 from orderdesk_mcp.domain.errors import (
     ConfirmationRequired,
     IdempotencyUnavailable,
@@ -29,6 +29,7 @@ from orderdesk_mcp.domain.errors import (
     UnknownFolder,
     UpstreamUnavailable,
 )
+from orderdesk_mcp.domain.inventory import normalize_item_id
 from orderdesk_mcp.domain.inventory_cache_keys import inventory_item_key
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.reach_commands import (
@@ -41,7 +42,7 @@ from orderdesk_mcp.domain.reach_commands import (
     UpdateItemCommand,
 )
 from orderdesk_mcp.domain.reach_errors import NegativeStock, NoteKeyReused, StaleItemFingerprint
-from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
+from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote, note_body_hash
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
 from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
@@ -360,3 +361,25 @@ async def test_without_the_lock_concurrent_adjustments_lose_one(world: World) ->
         tg.start_soon(run, -2)
     assert world.inventory.items["2501"]["stock"] != 13
     assert errors  # the verifying read catches the lost update and says so
+
+
+async def test_a_note_key_whose_claimer_vanished_is_reported_unconfirmed(world: World) -> None:
+    cmd = AddNoteCommand.parse(STORE, "500003", "Left a voicemail", idempotency_key="vm-1")
+    record_key = idempotency_key(STORE, "orders_add_note:vm-1")
+    pending = {"state": "pending", "body": note_body_hash(cmd), "since": world.clock.time()}
+    await world.cache.set(record_key, pending, ttl=3600)
+    with pytest.raises(IdempotencyUnavailable) as caught:
+        await world.note()(cmd)
+    assert str(caught.value) == (
+        "Could not safely use idempotency key 'vm-1' (a note with this key is still being added); nothing "
+        "was created. Try again shortly."
+    )
+    world.clock.advance(121)
+    with pytest.raises(IdempotencyUnavailable, match="an earlier try was not confirmed by OrderDesk"):
+        await world.note()(cmd)
+    assert world.state.history(STORE_ID, "500003") == []
+
+
+def test_inventory_item_ids_are_digits_however_they_are_sent() -> None:
+    assert [normalize_item_id(v) for v in (2501, "2501", " 2501 ", 2501.0, "02501")] == ["2501"] * 5
+    assert [normalize_item_id(v) for v in (True, 0, -3, 1.5, "abc", None, "")] == [None] * 7

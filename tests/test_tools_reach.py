@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 from mcp.types import CallToolResult
 
-from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.adapters.simulator import SimulatorState, create_app, default_state
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 
@@ -216,3 +217,36 @@ async def test_annotations_are_honest(tmp_path: Path) -> None:
         "inventory_update": (False, True, True),
         "inventory_adjust_stock": (False, False, False),
     }
+
+
+async def test_over_the_real_http_client_a_lost_shipment_answer_and_a_move_leave_one_of_each(
+    tmp_path: Path,
+) -> None:
+    state = _state()
+    state.orders(STORE)["500005"]["folder_id"] = 1
+    state.inventory(STORE)[2502]["x_unmodelled"] = ["kept", {"a": None}]
+    state.faults.drop_next(
+        1, after_processing=True, method="POST", path_prefix="/api/v2/orders/500005/shipments"
+    )
+    server = TestServer(create_app(state), host="127.0.0.1")
+    await server.start_server()
+    try:
+        container = make_container(
+            tmp_path, gateway="http", credentials="env", store_id=STORE, api_key=SIMULATOR_API_KEY,
+            base_url=str(server.make_url("/api/v2")),
+        )  # fmt: skip
+        async with mcp_client(container) as client:
+            shipment = {"order_id": 500005, "tracking_number": "1Z5", "carrier_code": "UPS"}
+            added = _out(await client.call_tool("shipments_add", shipment))
+            moved = _out(await client.call_tool("orders_move", {"order_ids": [500005], "folder": "Closed"}))
+            updated = _out(
+                await client.call_tool("inventory_update", {"item_id": 2502, "changes": {"stock": 7}})
+            )
+    finally:
+        await server.close()
+    assert added["created"] is True
+    assert state.faults.pending() == 0
+    assert len(state.orders(STORE)["500005"]["order_shipments"]) == 1
+    assert moved["moved"] == [{"order_id": "500005", "from_folder": "New", "to_folder": "Closed"}]
+    assert updated["item"]["x_unmodelled"] == ["kept", {"a": None}]
+    assert state.inventory(STORE)[2502]["stock"] == 7

@@ -38,12 +38,19 @@ _NUMBERS = ("price", "cost", "weight")
 
 
 def normalize_item_id(value: object) -> str | None:
-    """The canonical inventory item id (digits) for ``value``, or None."""
+    """The canonical inventory item id (digits, no leading zeros) for ``value``, or None.
+
+    OrderDesk sends inventory ids as integers; ``2501``, ``"2501"`` and ``2501.0`` all mean ``"2501"``.
+    """
     if isinstance(value, bool):
         return None
-    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
-    if isinstance(value, float) and not value.is_integer():
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    if not isinstance(value, int | str):
         return None
+    text = str(value).strip()
     if not text.isascii() or not text.isdigit() or len(text) > 20 or int(text) == 0:
         return None
     return str(int(text))

@@ -3,9 +3,9 @@
 The history is append-only, so a note needs no full PUT and cannot clobber anything; but a
 repeat is a second note. An ``idempotency_key`` is claimed in the idempotency records before
 anything is sent; a repeat of the key returns the first result without a second note, the
-same key with another note is refused, and a note whose answer was lost leaves the key
-``uncertain`` (a repeat then refuses rather than risk a duplicate). A lost answer is never
-re-sent.
+same key with another note is refused, and a note whose answer was lost (or whose claimer
+vanished for longer than ``lease``) leaves the key ``uncertain``: a repeat then refuses,
+saying to check the history, rather than risk a duplicate. A lost answer is never re-sent.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.idempotency import IdempotencyRecords
 from orderdesk_mcp.ports.order_actions import OrderActions
 
-__all__ = ["AddOrderNote"]
+__all__ = ["AddOrderNote", "note_body_hash"]
 
 TOOL = "orders_add_note"
 
 
-def _body_hash(cmd: AddNoteCommand) -> str:
+def note_body_hash(cmd: AddNoteCommand) -> str:
     return hashlib.sha256(f"{cmd.order_id}\n{cmd.note}".encode()).hexdigest()
 
 
@@ -51,6 +51,7 @@ class AddOrderNote:
         audit: AuditLog,
         clock: Clock,
         idempotency_ttl: float = 86_400.0,
+        lease: float = 120.0,
     ) -> None:
         self._actions = actions
         self._records = records
@@ -58,6 +59,7 @@ class AddOrderNote:
         self._audit = audit
         self._clock = clock
         self._ttl = idempotency_ttl
+        self._lease = lease
 
     async def __call__(self, cmd: AddNoteCommand) -> AddedNote:
         """Add the note, or replay the first result of the same idempotency key.
@@ -87,7 +89,7 @@ class AddOrderNote:
 
     async def _once(self, cmd: AddNoteCommand, key: str) -> tuple[AddedNote, bool]:
         record_key = idempotency_key(cmd.store, f"{TOOL}:{key}")
-        body = _body_hash(cmd)
+        body = note_body_hash(cmd)
         pending = {"state": "pending", "body": body, "since": self._clock.time()}
         if not await self._records.add(record_key, pending, ttl=self._ttl):
             record = await self._records.get(record_key)
@@ -100,10 +102,12 @@ class AddOrderNote:
                     return msgspec.convert(record.get("result"), AddedNote), True
                 except msgspec.ValidationError:
                     raise IdempotencyUnavailable(key, "its record is damaged") from None
+            since = record.get("since")
+            abandoned = isinstance(since, int | float) and self._clock.time() - float(since) > self._lease
             reason = (
                 "an earlier try was not confirmed by OrderDesk; read the order's history before adding "
                 "it again with a new key"
-                if record.get("state") == "uncertain"
+                if record.get("state") == "uncertain" or abandoned  # its claimer vanished mid-call
                 else "a note with this key is still being added"
             )
             raise IdempotencyUnavailable(key, reason)
