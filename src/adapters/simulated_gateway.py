@@ -4,8 +4,8 @@ It runs the simulator's business rules directly and turns every error answer int
 error through the same status mapping as the HTTP client (``check_answer``), so use-case tests
 behave alike on both. Fault switches that make sense without a wire are honoured:
 ``change_after_read``, ``conflict_next_put``, ``fail_next``, ``rate_limit_next``,
-``error_body_next`` and ``drop_next``. ``slow_next`` and ``huge_body_next`` are HTTP-only and
-stay queued. The real token bucket is not applied in-process (``state.requests`` stays empty).
+``error_body_next`` and ``drop_next`` (narrowed by path and method as over HTTP). ``slow_next``
+and ``huge_body_next`` are HTTP-only and stay queued. The real token bucket is not applied in-process (``state.requests`` stays empty).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class SimulatedOrderGateway:
         """Return the full order. Raises: OrderNotFound (and the port's common errors)."""
         doc = self._call(
             store, f"/orders/{order_id}", lambda: self._state.get_order(store.store_id, order_id),
-            order_id=order_id,
+            order_id=order_id, method="GET",
         )  # fmt: skip
         return Order.from_document(doc)
 
@@ -132,7 +132,7 @@ class SimulatedOrderGateway:
         """One page of orders; past the end an empty page. Raises: UpstreamRejected for bad filters."""
         params = query_params(query)
         total, docs, limit, offset = self._call(
-            store, "/orders", lambda: self._state.list_orders(store.store_id, params)
+            store, "/orders", lambda: self._state.list_orders(store.store_id, params), method="GET"
         )
         orders = tuple(Order.from_document(d) for d in docs)
         return OrderPage(orders=orders, total_count=total, limit=limit, offset=offset)
@@ -140,7 +140,11 @@ class SimulatedOrderGateway:
     async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
         """Create and return the order. Raises: UpstreamRejected (validation, duplicate); OutcomeUnknown."""
         created = self._call(
-            store, "/orders", lambda: self._state.create_order(store.store_id, doc), creates=True
+            store,
+            "/orders",
+            lambda: self._state.create_order(store.store_id, doc),
+            creates=True,
+            method="POST",
         )
         return Order.from_document(created)
 
@@ -148,7 +152,7 @@ class SimulatedOrderGateway:
         """Full replacement. Raises: OrderNotFound; ConcurrentModification on a 409; UpstreamRejected."""
         saved = self._call(
             store, f"/orders/{order_id}", lambda: self._state.replace_order(store.store_id, order_id, doc),
-            order_id=order_id,
+            order_id=order_id, method="PUT",
         )  # fmt: skip
         return Order.from_document(saved)
 
@@ -156,7 +160,7 @@ class SimulatedOrderGateway:
         """Delete the order. Raises: OrderNotFound."""
         self._call(
             store, f"/orders/{order_id}", lambda: self._state.delete_order(store.store_id, order_id),
-            order_id=order_id,
+            order_id=order_id, method="DELETE",
         )  # fmt: skip
 
     async def check_connection(self, store: StoreRef) -> None:
@@ -166,7 +170,7 @@ class SimulatedOrderGateway:
 
     async def folders(self, store: StoreRef) -> tuple[Folder, ...]:
         """The store's folders from its settings (``GET /store``)."""
-        info = self._call(store, "/store", lambda: self._state.store_info(store.store_id))
+        info = self._call(store, "/store", lambda: self._state.store_info(store.store_id), method="GET")
         return folders_of_store({"store": info})
 
     # -- order actions, shipments, inventory (ports order_actions, shipments, inventory) -------
