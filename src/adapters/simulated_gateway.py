@@ -5,7 +5,8 @@ error through the same status mapping as the HTTP client (``check_answer``), so 
 behave alike on both. Fault switches that make sense without a wire are honoured:
 ``change_after_read``, ``conflict_next_put``, ``fail_next``, ``rate_limit_next``,
 ``error_body_next`` and ``drop_next`` (narrowed by path and method as over HTTP). ``slow_next``
-and ``huge_body_next`` are HTTP-only and stay queued. The real token bucket is not applied in-process (``state.requests`` stays empty).
+and ``huge_body_next`` are HTTP-only and stay queued. The real token bucket is not applied
+in-process (``state.requests`` stays empty).
 """
 
 from __future__ import annotations
