@@ -20,6 +20,7 @@ from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.domain.cache_keys import idempotency_key, order_key
 from orderdesk_mcp.domain.errors import (
+    AuthenticationFailed,
     ConfirmationRequired,
     IdempotencyUnavailable,
     InvalidRequest,
@@ -383,3 +384,11 @@ async def test_a_note_key_whose_claimer_vanished_is_reported_unconfirmed(world: 
 def test_inventory_item_ids_are_digits_however_they_are_sent() -> None:
     assert [normalize_item_id(v) for v in (2501, "2501", " 2501 ", 2501.0, "02501")] == ["2501"] * 5
     assert [normalize_item_id(v) for v in (True, 0, -3, 1.5, "abc", None, "")] == [None] * 7
+
+
+async def test_a_failed_read_before_a_move_is_the_error_itself_and_nothing_moves(world: World) -> None:
+    world.state.orders(STORE_ID)["500001"]["folder_id"] = 1
+    world.state.faults.fail_next(1, status=401, path_prefix="/orders/500002")
+    with pytest.raises(AuthenticationFailed):
+        await world.move()(MoveOrdersCommand.parse(STORE, ["500001", "500002"], "Closed"))
+    assert world.folder_of("500001") == 1

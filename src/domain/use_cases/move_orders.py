@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+import anyio
+
 from orderdesk_mcp.domain.errors import OrderDeskError, OrderNotFound, safe_upstream_text
 from orderdesk_mcp.domain.folders import Folder, folder_name_of
 from orderdesk_mcp.domain.order import Order, StoreRef
@@ -32,6 +34,7 @@ from orderdesk_mcp.ports.write_lock import WriteLock
 __all__ = ["MoveOrders"]
 
 TOOL = "orders_move"
+_READS_AT_ONCE = 8
 _NOT_REPORTED = "OrderDesk did not report on this order; read it to see its folder"
 
 
@@ -68,13 +71,11 @@ class MoveOrders:
         async with AsyncExitStack() as stack:
             for order_id in sorted(cmd.order_ids, key=lambda i: (len(i), i)):  # one order: no deadlock
                 await stack.enter_async_context(self._lock.hold(cmd.store, f"order:{order_id}"))
-            current: dict[str, Order] = {}
-            failed: list[FailedMove] = []
-            for order_id in cmd.order_ids:
-                try:
-                    current[order_id] = await self._gateway.fetch(cmd.store, order_id)
-                except OrderNotFound as exc:
-                    failed.append(FailedMove(order_id=order_id, error=str(exc)))
+            read = await self._read_all(cmd.store, cmd.order_ids)
+            current = {i: o for i, o in read.items() if isinstance(o, Order)}
+            failed = [
+                FailedMove(order_id=i, error=str(o)) for i, o in read.items() if not isinstance(o, Order)
+            ]
             unchanged = tuple(i for i, o in current.items() if o.view.folder_id == target.id)
             to_send = [i for i in current if i not in unchanged]
             moved: list[MovedOrder] = []
@@ -99,6 +100,34 @@ class MoveOrders:
                         failed.append(FailedMove(order_id=order_id, error=error))
                     await self._audit_one(cmd.store, order_id, before, target, report)
         return OrdersMoved(moved=tuple(moved), unchanged=unchanged, failed=tuple(failed))
+
+    async def _read_all(
+        self, store: StoreRef, order_ids: tuple[str, ...]
+    ) -> dict[str, Order | OrderNotFound]:
+        """Fresh reads (a cached folder could be stale either way), a few at a time, in the caller's order.
+
+        Raises: the first upstream error other than OrderNotFound (as itself, not in a group).
+        """
+        found: dict[str, Order | OrderDeskError] = {}
+        limiter = anyio.CapacityLimiter(_READS_AT_ONCE)
+
+        async def read(order_id: str) -> None:
+            async with limiter:
+                try:
+                    found[order_id] = await self._gateway.fetch(store, order_id)
+                except OrderDeskError as exc:
+                    found[order_id] = exc
+
+        async with anyio.create_task_group() as tg:
+            for order_id in order_ids:
+                tg.start_soon(read, order_id)
+        result: dict[str, Order | OrderNotFound] = {}
+        for order_id in order_ids:
+            value = found[order_id]
+            if not isinstance(value, Order | OrderNotFound):
+                raise value
+            result[order_id] = value
+        return result
 
     async def _send(self, store: StoreRef, order_ids: list[str], target: Folder) -> dict[str, MoveReport]:
         try:
