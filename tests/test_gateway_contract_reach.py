@@ -211,3 +211,21 @@ async def test_the_wire_answers_are_orderdesks_documented_shapes(state: Simulato
     assert results[0]["message"] == "Order Moved to Closed Folder"
     assert isinstance(results[0]["original_folder_id"], int)
     assert set(put) == {"status", "message", "execution_time"}  # no item in the answer
+
+
+async def test_a_server_error_answering_a_post_may_have_been_applied(
+    gateway: Gateways, state: SimulatorState
+) -> None:
+    for path in ("/move-orders", "/orders/500001/order-history", "/orders/500001/shipments"):
+        state.faults.fail_next(1, status=503, path_prefix=path)
+    with pytest.raises(UpstreamUnavailable) as moved:
+        await gateway.move_orders(STORE, ["500001"], 2)
+    with pytest.raises(UpstreamUnavailable) as noted:
+        await gateway.add_history_note(STORE, "500001", "x")
+    with pytest.raises(UpstreamUnavailable) as shipped:
+        await gateway.add_shipment(STORE, "500001", UPS)
+    assert (moved.value.maybe_sent, noted.value.maybe_sent, shipped.value.maybe_sent) == (True, True, True)
+    state.faults.fail_next(1, status=503)
+    with pytest.raises(UpstreamUnavailable) as read:
+        await gateway.shipments(STORE, "500001")
+    assert read.value.maybe_sent is False  # a read is safe to repeat

@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState
@@ -43,6 +44,7 @@ from orderdesk_mcp.domain.reach_commands import (
     UpdateItemCommand,
 )
 from orderdesk_mcp.domain.reach_errors import NegativeStock, NoteKeyReused, StaleItemFingerprint
+from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote, note_body_hash
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
@@ -50,6 +52,7 @@ from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
 from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.move_orders import MoveOrders
+from orderdesk_mcp.domain.use_cases.resilient_order_actions import ResilientOrderActions
 from orderdesk_mcp.domain.use_cases.update_inventory_item import UpdateInventoryItem
 from tests.fake_inventory import FakeInventoryGateway
 from tests.fakes import FakeAuditLog, FakeClock
@@ -392,3 +395,17 @@ async def test_a_failed_read_before_a_move_is_the_error_itself_and_nothing_moves
     with pytest.raises(AuthenticationFailed):
         await world.move()(MoveOrdersCommand.parse(STORE, ["500001", "500002"], "Closed"))
     assert world.folder_of("500001") == 1
+
+
+async def test_a_history_note_answered_by_a_server_error_is_not_resent(world: World) -> None:
+    actions = ResilientOrderActions(
+        inner=world.gateway,
+        limiter=MemoryRateLimiter(clock=world.clock),
+        clock=world.clock,
+        policy=RetryPolicy(),
+    )
+    world.state.faults.fail_next(1, status=503, path_prefix="/orders/500001/order-history")
+    with pytest.raises(UpstreamUnavailable):
+        await actions.add_history_note(STORE, "500001", "Called")
+    assert world.clock.sleeps == []  # no retry was even scheduled
+    assert world.state.faults.pending() == 0

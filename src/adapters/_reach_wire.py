@@ -23,6 +23,7 @@ __all__ = [
     "inventory_page_of",
     "inventory_params",
     "map_rejection",
+    "maybe_applied",
     "move_body",
     "move_reports",
     "shipments_of",
@@ -55,6 +56,16 @@ def map_rejection(
     if order_id is not None and exc.upstream_message == DUPLICATE_SHIPMENT:
         return DuplicateShipment(order_id)
     return exc
+
+
+def maybe_applied(exc: UpstreamUnavailable) -> UpstreamUnavailable:
+    """A server error answering a non-repeatable POST: it may have been applied, so never re-send it.
+
+    (A connection that never opened stays safe to retry.)
+    """
+    if exc.maybe_sent or not exc.reason.startswith("HTTP "):
+        return exc
+    return UpstreamUnavailable(exc.reason, retry_after=exc.retry_after, maybe_sent=True)
 
 
 def shipments_of(body: dict[str, Any]) -> tuple[Shipment, ...]:

@@ -30,6 +30,7 @@ from orderdesk_mcp.adapters._reach_wire import (
     inventory_page_of,
     inventory_params,
     map_rejection,
+    maybe_applied,
     move_body,
     move_reports,
     shipments_of,
@@ -197,18 +198,23 @@ class HttpOrderGateway:
         return folders_of_store(await self._request(store, "GET", "/store"))
 
     # -- order actions, shipments, inventory (ports order_actions, shipments, inventory) -------
+    async def _post_once(
+        self, store: StoreRef, path: str, body: Mapping[str, Any], *, order_id: str | None = None
+    ) -> dict[str, Any]:
+        """A POST that must not be repeated: a server error answering it may have been applied."""
+        try:
+            return await self._request(store, "POST", path, order_id=order_id, body=body)
+        except UpstreamUnavailable as exc:
+            raise maybe_applied(exc) from exc
+
     async def move_orders(
         self, store: StoreRef, order_ids: Sequence[str], folder_id: int
     ) -> tuple[MoveReport, ...]:
-        return move_reports(
-            await self._request(store, "POST", "/move-orders", body=move_body(order_ids, folder_id))
-        )
+        return move_reports(await self._post_once(store, "/move-orders", move_body(order_ids, folder_id)))
 
     async def add_history_note(self, store: StoreRef, order_id: str, note: str) -> Order:
         path = f"/orders/{order_id}/order-history"
-        body = await self._request(
-            store, "POST", path, order_id=order_id, body={"note": note, "source_name": "API"}
-        )
+        body = await self._post_once(store, path, {"note": note, "source_name": "API"}, order_id=order_id)
         return Order.from_document(expect_order(body.get("order"), order_id))
 
     async def shipments(self, store: StoreRef, order_id: str) -> tuple[Shipment, ...]:
@@ -218,9 +224,7 @@ class HttpOrderGateway:
 
     async def add_shipment(self, store: StoreRef, order_id: str, shipment: NewShipment) -> None:
         try:
-            await self._request(
-                store, "POST", f"/orders/{order_id}/shipments", order_id=order_id, body=shipment.body()
-            )
+            await self._post_once(store, f"/orders/{order_id}/shipments", shipment.body(), order_id=order_id)
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, order_id=order_id) from exc
 

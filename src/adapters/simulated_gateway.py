@@ -29,6 +29,7 @@ from orderdesk_mcp.adapters._reach_wire import (
     inventory_page_of,
     inventory_params,
     map_rejection,
+    maybe_applied,
     move_body,
     move_reports,
     shipments_of,
@@ -95,6 +96,8 @@ class SimulatedOrderGateway:
         except UpstreamUnavailable as exc:
             if creates:  # as over HTTP: a create that may have landed is never reported as failed
                 raise OutcomeUnknown("order creation", exc.reason) from exc
+            if method == "POST":  # as over HTTP: a server error may have applied a non-repeatable POST
+                raise maybe_applied(exc) from exc
             raise
 
     def _answer(
