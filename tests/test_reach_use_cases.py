@@ -31,8 +31,8 @@ from orderdesk_mcp.domain.errors import (
     UnknownFolder,
     UpstreamUnavailable,
 )
-from orderdesk_mcp.domain.inventory import normalize_item_id
-from orderdesk_mcp.domain.inventory_cache_keys import inventory_item_key
+from orderdesk_mcp.domain.inventory import InventoryQuery, normalize_item_id
+from orderdesk_mcp.domain.inventory_cache_keys import inventory_item_key, inventory_list_key
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.reach_commands import (
     AddNoteCommand,
@@ -409,3 +409,11 @@ async def test_a_history_note_answered_by_a_server_error_is_not_resent(world: Wo
         await actions.add_history_note(STORE, "500001", "Called")
     assert world.clock.sleeps == []  # no retry was even scheduled
     assert world.state.faults.pending() == 0
+
+
+def test_inventory_cache_keys_are_scoped_by_tenant_and_store() -> None:
+    query = InventoryQuery(limit=5)
+    a, b = StoreRef(tenant="a", store_id="1"), StoreRef(tenant="b", store_id="1")
+    assert inventory_item_key(a, "2501") != inventory_item_key(b, "2501")
+    assert inventory_list_key(a, 0, query) != inventory_list_key(b, 0, query)
+    assert inventory_item_key(a, "2501").startswith("tenant:a:store:1:")

@@ -51,8 +51,9 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         title="List inventory items",
         description=(
             "List one page of the store's inventory items (id, name, code, stock, price, ...). code "
-            "filters by exact code (SKU), search by text in the name or code; both are OrderDesk's own "
-            "filters. limit 1-500 (default 50), offset 0 or more; has_more says whether another page exists."
+            "(exact code, SKU) and search (text in the name or code) are passed to OrderDesk as its query "
+            "parameters; its documentation barely covers them, so check the items you get. limit 1-500 "
+            "(default 50), offset 0 or more; has_more says whether another page exists."
         )
         + _DATA_NOTE,
         structured_output=True,
