@@ -417,3 +417,9 @@ def test_inventory_cache_keys_are_scoped_by_tenant_and_store() -> None:
     assert inventory_item_key(a, "2501") != inventory_item_key(b, "2501")
     assert inventory_list_key(a, 0, query) != inventory_list_key(b, 0, query)
     assert inventory_item_key(a, "2501").startswith("tenant:a:store:1:")
+
+
+async def test_update_may_change_a_field_the_item_already_has_even_if_undocumented(world: World) -> None:
+    result = await world.update_item()(UpdateItemCommand.parse(STORE, 2501, {"x_bin": {"aisle": [5]}}))
+    assert result.changed_fields == ("x_bin",)
+    assert world.inventory.items["2501"]["x_bin"] == {"aisle": [5]}

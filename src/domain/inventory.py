@@ -129,15 +129,19 @@ def validate_item_changes(changes: Mapping[str, Any], *, current: Mapping[str, A
     """Refuse owned and unknown keys, and values of the wrong shape.
 
     Keys the item already carries may be changed even when OrderDesk's documentation does not
-    list them (``current``).
+    list them (``current``). Without ``current`` (a check made before the item is read) only the
+    values are checked; the keys are judged, all in one message, once the item is known.
 
     Raises:
         MergeRejected: owned or unknown keys, all of them in one message.
         InvalidRequest: wrong value types, naming each field.
     """
-    known = INVENTORY_FIELDS | (set(current) if current is not None else set())
-    owned = sorted(k for k in changes if k in INVENTORY_OWNED)
-    unknown = sorted(k for k in changes if k not in known and k not in INVENTORY_OWNED)
+    owned: list[str] = []
+    unknown: list[str] = []
+    if current is not None:
+        known = INVENTORY_FIELDS | set(current)
+        owned = sorted(k for k in changes if k in INVENTORY_OWNED)
+        unknown = sorted(k for k in changes if k not in known and k not in INVENTORY_OWNED)
     if owned or unknown:
         reasons = []
         if owned:

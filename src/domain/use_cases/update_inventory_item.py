@@ -57,7 +57,7 @@ class UpdateInventoryItem:
         planned: tuple[Change, ...] = ()
         resource = f"inventory:{cmd.item_id}"
         try:
-            validate_item_changes(cmd.changes, current={})
+            validate_item_changes(cmd.changes)  # bad values, before any request
             async with self._lock.hold(cmd.store, resource):
                 current = await self._inventory.fetch_item(cmd.store, cmd.item_id)
                 validate_item_changes(cmd.changes, current=current.doc)
