@@ -69,7 +69,8 @@ OrderIdsArg = Annotated[
 FolderArg = Annotated[
     str | int,
     Field(
-        description="Destination folder: its name in any case (e.g. 'Prepared') or its id; an unknown folder's error lists the store's folders."
+        description="Destination folder: its name in any case (e.g. 'Prepared') or its id; an unknown "
+        "folder's error lists the store's folders."
     ),
 ]
 TrackingArg = Annotated[
