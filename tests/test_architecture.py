@@ -105,6 +105,6 @@ def test_pydantic_is_confined_to_the_mcp_boundary() -> None:
         str(path.relative_to(SRC))
         for path in sorted(SRC.rglob("*.py"))
         if any(root == "pydantic" for _, root in _imports(path))
-        and path.name not in {"mcp_schemas.py", "mcp_server.py"}
+        and path.name not in {"mcp_schemas.py", "mcp_server.py", "mcp_schemas_reach.py"}
     ]
     assert offenders == []

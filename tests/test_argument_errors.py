@@ -56,6 +56,19 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("orders_delete", {"order_id": True, "confirm": True}, f"order_id must be {ID}; got true"),
     ("orders_delete", {"order_id": "500001", "confirm": "true"}, 'confirm must be true or false; got "true"'),
     ("orders_delete", {"order_id": "500001", "confirm": 1}, "confirm must be true or false; got 1"),
+    # the other tool families follow the same rules (issue 15: every id argument is strict)
+    ("shipments_list", {"order_id": True}, f"order_id must be {ID}; got true"),
+    ("shipments_delete", {"order_id": "500001", "shipment_id": 2.5, "confirm": True},
+     f"shipment_id must be {ID}; got 2.5"),
+    ("orders_move", {"order_ids": [True], "folder": "New"},
+     "order_ids[0] must be a string of digits or a whole number of at least 1; got true"),
+    ("orders_move", {"order_ids": ["500001"], "folder": True},
+     "folder must be a string of 1 to 200 characters or a whole number of at least 1; got true"),
+    ("inventory_get", {"item_id": True}, f"item_id must be {ID}; got true"),
+    ("inventory_list", {"offset": 1_000_001}, "offset must be a whole number from 0 to 1000000; got 1000001"),
+    ("inventory_adjust_stock", {"item_id": 1, "delta": True}, "delta must be a whole number; got true"),
+    ("inventory_update", {"item_id": 1, "changes": {"name": LONG}},
+     "changes.name is 10001 characters; a string may be at most 10000 characters"),
 ]  # fmt: skip
 
 

@@ -137,7 +137,9 @@ async def test_tools_are_listed_with_output_schemas_and_read_only_hints(tmp_path
     async with mcp_client(make_container(tmp_path)) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == {
-        "orders_get", "orders_list", "orders_create", "orders_update", "orders_delete", "folders_list",
+        "orders_get", "orders_list", "orders_create", "orders_update", "orders_delete", "orders_move",
+        "orders_add_note", "folders_list", "shipments_list", "shipments_add", "shipments_delete",
+        "inventory_list", "inventory_get", "inventory_update", "inventory_adjust_stock",
     }  # fmt: skip
     for name in ("orders_get", "orders_list", "folders_list"):
         assert tools[name].output_schema is not None

@@ -97,7 +97,7 @@ async def test_unknown_routes_wrong_methods_and_oversized_bodies_answer_json_err
 ) -> None:
     async with served(state, max_body_bytes=1_000) as client:
         answers = [
-            await call(client, "GET", "/inventory-items"),
+            await call(client, "GET", "/batch-orders"),  # no such endpoint (ORDERDESK_API §2.9)
             await call(client, "PATCH", "/orders/500001", json={}),
             await call(client, "POST", "/orders", json=order_doc(pad="x" * 2_000)),
         ]

@@ -50,7 +50,9 @@ async def test_every_listed_tool_name_is_accepted_by_strict_clients(tmp_path: Pa
     async with mcp_client(make_container(tmp_path)) as client:
         names = [t.name for t in (await client.list_tools()).tools]
     assert sorted(names) == [
-        "folders_list", "orders_create", "orders_delete", "orders_get", "orders_list", "orders_update",
+        "folders_list", "inventory_adjust_stock", "inventory_get", "inventory_list", "inventory_update",
+        "orders_add_note", "orders_create", "orders_delete", "orders_get", "orders_list", "orders_move",
+        "orders_update", "shipments_add", "shipments_delete", "shipments_list",
     ]  # fmt: skip
     assert all(NAME_RULE.match(name) for name in names), names
 

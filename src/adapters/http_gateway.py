@@ -9,7 +9,7 @@ Bodies larger than ``max_response_bytes`` are refused without being read whole.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -25,11 +25,24 @@ from orderdesk_mcp.adapters._orderdesk_wire import (
     query_params,
     retry_after_of,
 )
+from orderdesk_mcp.adapters._reach_wire import (
+    inventory_item_of,
+    inventory_page_of,
+    inventory_params,
+    map_rejection,
+    maybe_applied,
+    move_body,
+    move_reports,
+    shipments_of,
+)
 from orderdesk_mcp.domain.context import current_call, record_upstream
 from orderdesk_mcp.domain.errors import OutcomeUnknown, UpstreamRejected, UpstreamUnavailable
 from orderdesk_mcp.domain.folders import Folder
+from orderdesk_mcp.domain.inventory import InventoryItem, InventoryPage, InventoryQuery
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
+from orderdesk_mcp.domain.reach_results import MoveReport
+from orderdesk_mcp.domain.shipment import NewShipment, Shipment
 from orderdesk_mcp.ports.credentials import CredentialStore
 from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
@@ -202,3 +215,57 @@ class HttpOrderGateway:
 
     async def folders(self, store: StoreRef) -> tuple[Folder, ...]:
         return folders_of_store(await self._request(store, "GET", "/store"))
+
+    # -- order actions, shipments, inventory (ports order_actions, shipments, inventory) -------
+    async def _post_once(
+        self, store: StoreRef, path: str, body: Mapping[str, Any], *, order_id: str | None = None
+    ) -> dict[str, Any]:
+        """A POST that must not be repeated: a server error answering it may have been applied."""
+        try:
+            return await self._request(store, "POST", path, order_id=order_id, body=body)
+        except UpstreamUnavailable as exc:
+            raise maybe_applied(exc) from exc
+
+    async def move_orders(
+        self, store: StoreRef, order_ids: Sequence[str], folder_id: int
+    ) -> tuple[MoveReport, ...]:
+        return move_reports(await self._post_once(store, "/move-orders", move_body(order_ids, folder_id)))
+
+    async def add_history_note(self, store: StoreRef, order_id: str, note: str) -> Order:
+        path = f"/orders/{order_id}/order-history"
+        body = await self._post_once(store, path, {"note": note, "source_name": "API"}, order_id=order_id)
+        return Order.from_document(expect_order(body.get("order"), order_id))
+
+    async def shipments(self, store: StoreRef, order_id: str) -> tuple[Shipment, ...]:
+        return shipments_of(
+            await self._request(store, "GET", f"/orders/{order_id}/shipments", order_id=order_id)
+        )
+
+    async def add_shipment(self, store: StoreRef, order_id: str, shipment: NewShipment) -> None:
+        try:
+            await self._post_once(store, f"/orders/{order_id}/shipments", shipment.body(), order_id=order_id)
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, order_id=order_id) from exc
+
+    async def delete_shipment(self, store: StoreRef, order_id: str, shipment_id: str) -> None:
+        try:
+            await self._request(store, "DELETE", f"/orders/{order_id}/shipments/{shipment_id}")
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, order_id=order_id, shipment_id=shipment_id) from exc
+
+    async def inventory_page(self, store: StoreRef, query: InventoryQuery) -> InventoryPage:
+        body = await self._request(store, "GET", "/inventory-items", params=inventory_params(query))
+        return inventory_page_of(body, query)
+
+    async def fetch_item(self, store: StoreRef, item_id: str) -> InventoryItem:
+        try:
+            body = await self._request(store, "GET", f"/inventory-items/{item_id}")
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, item_id=item_id) from exc
+        return inventory_item_of(body, item_id)
+
+    async def replace_item(self, store: StoreRef, item_id: str, doc: Mapping[str, Any]) -> None:
+        try:
+            await self._request(store, "PUT", f"/inventory-items/{item_id}", body=doc)
+        except UpstreamRejected as exc:
+            raise map_rejection(exc, store, item_id=item_id) from exc

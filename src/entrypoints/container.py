@@ -22,6 +22,7 @@ from orderdesk_mcp.adapters.jsonl_audit_log import JsonlAuditLog
 from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
+from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
 from orderdesk_mcp.adapters.redis_idempotency import RedisIdempotencyRecords
 from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
@@ -43,6 +44,7 @@ from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
 from orderdesk_mcp.domain.use_cases.resilient_folders import ResilientFolderDirectory
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.entrypoints import reach_wiring
 from orderdesk_mcp.entrypoints.paths import data_dir_from
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
@@ -181,6 +183,14 @@ class Container(containers.DeclarativeContainer):
         DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock
     )
 
+    # folder moves, shipments, history notes, inventory (entrypoints/reach_wiring.py)
+    write_lock = providers.Singleton(MemoryWriteLock, clock=clock)
+    reach = providers.Factory(
+        reach_wiring.reach_services, settings=settings, upstream=upstream, gateway=gateway,
+        folders=list_folders, lock=write_lock, cache=cache, records=cache, audit=audit, limiter=limiter,
+        clock=clock, jitter=jitter,
+    )  # fmt: skip
+
 
 @asynccontextmanager
 async def open_services(c: Container) -> AsyncIterator[AppServices]:
@@ -203,4 +213,5 @@ async def open_services(c: Container) -> AsyncIterator[AppServices]:
             create_order=c.create_order(),
             update_order=c.update_order(),
             delete_order=c.delete_order(),
+            reach=c.reach(),
         )

@@ -44,6 +44,8 @@ __all__ = [
     "StoreArg",
     "UpdateOrderOut",
     "ViewArg",
+    "capped_strings",
+    "no_bool",
     "strict_id",
     "text_arg",
 ]
@@ -55,7 +57,7 @@ FOLDER_IDS_PATTERN = r"^[0-9,\s]{1,200}$"
 PATTERN_WORDS = {DIGITS_PATTERN: "a string of digits", FOLDER_IDS_PATTERN: "a string of digits and commas"}
 
 
-def _no_bool(value: object) -> object:
+def no_bool(value: object) -> object:
     if isinstance(value, bool):
         raise PydanticCustomError("strict_id", "a boolean is not an id")
     return value
@@ -66,7 +68,7 @@ def strict_id(description: str) -> Any:
     digits = Annotated[str, Field(pattern=DIGITS_PATTERN, max_length=40)]
     whole = Annotated[int, Field(ge=1)]
     return Annotated[
-        digits | whole, BeforeValidator(_no_bool), Field(description=description, examples=[500001, "500001"])
+        digits | whole, BeforeValidator(no_bool), Field(description=description, examples=[500001, "500001"])
     ]
 
 
@@ -82,7 +84,7 @@ def _long_strings(value: object, path: str, found: list[str]) -> None:
             _long_strings(item, f"{path}[{index}]", found)
 
 
-def _capped_strings(value: dict[str, Any]) -> dict[str, Any]:
+def capped_strings(value: dict[str, Any]) -> dict[str, Any]:
     found: list[str] = []
     _long_strings(value, "", found)
     if found:
@@ -112,19 +114,19 @@ def text_arg(description: str, max_length: int = MAX_STRING) -> Any:
 
 FolderIdsArg = Annotated[
     Annotated[str, Field(pattern=FOLDER_IDS_PATTERN, max_length=200)] | Annotated[int, Field(ge=1)] | None,
-    BeforeValidator(_no_bool),
+    BeforeValidator(no_bool),
     Field(description="Folder id, or several as a comma list: '1,2'."),
 ]
 
 
 LimitArg = Annotated[
     Annotated[int, Field(ge=1, le=MAX_LIMIT)],
-    BeforeValidator(_no_bool),
+    BeforeValidator(no_bool),
     Field(description=f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
 ]
 OffsetArg = Annotated[
     Annotated[int, Field(ge=0, le=MAX_OFFSET)],
-    BeforeValidator(_no_bool),
+    BeforeValidator(no_bool),
     Field(description="Orders to skip, 0 to 1000000; pass the previous page's next_offset."),
 ]
 ViewArg = Annotated[
@@ -146,7 +148,7 @@ FieldsArg = Annotated[
 ]
 ChangesArg = Annotated[
     dict[str, Any],
-    AfterValidator(_capped_strings),
+    AfterValidator(capped_strings),
     Field(
         description="Order fields to change, as OrderDesk names them. Nested objects (shipping, customer, "
         "return_address, checkout_data, order_metadata) merge key by key; arrays (order_items, "
@@ -155,7 +157,7 @@ ChangesArg = Annotated[
 ]
 NewOrderArg = Annotated[
     dict[str, Any],
-    AfterValidator(_capped_strings),
+    AfterValidator(capped_strings),
     Field(
         description="The new order as OrderDesk names its fields: at least one entry in order_items, and a "
         "first and last name or a company in shipping or customer."

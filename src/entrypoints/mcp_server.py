@@ -21,6 +21,9 @@ from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.entrypoints import tools_folders, tools_order_writes, tools_orders
 from orderdesk_mcp.entrypoints.argument_errors import describe_errors
 from orderdesk_mcp.entrypoints.services import AppServices
+from orderdesk_mcp.entrypoints.tools_inventory import register_inventory_tools
+from orderdesk_mcp.entrypoints.tools_order_actions import register_order_action_tools
+from orderdesk_mcp.entrypoints.tools_shipments import register_shipment_tools
 
 __all__ = ["FAMILIES", "INSTRUCTIONS", "build_server"]
 
@@ -44,6 +47,9 @@ FAMILIES: tuple[Family, ...] = (
     tools_orders.register,
     tools_order_writes.register,
     tools_folders.register,
+    register_order_action_tools,
+    register_shipment_tools,
+    register_inventory_tools,
 )
 
 

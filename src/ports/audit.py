@@ -36,6 +36,7 @@ class AuditRecord(msgspec.Struct, frozen=True, kw_only=True):
     changes: tuple[FieldChange, ...] = ()
     error: str | None = None
     attempt_id: str | None = None  # pairs an ``attempt`` record with the outcome written after it
+    resource: str | None = None  # what else was written, e.g. "inventory:2501", "shipment:700001"
 
 
 class AuditLog(Protocol):

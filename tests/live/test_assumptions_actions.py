@@ -1,10 +1,8 @@
 """What the simulator assumes about OrderDesk's shipments, folder moves, history notes and inventory.
 
 Written against the wire shapes in ORDERDESK_API.md sections 2.3, 2.5, 2.7 and 2.8, over raw
-HTTP like ``test_assumptions_orders.py``. The simulator on ``main`` does not serve these routes
-yet (the reach work adds them), so its cases are expected to fail until then: delete
-``UNTIL_THE_SIMULATOR_SERVES_THEM`` when it does (the mark is strict, so a pass fails the run
-until the mark goes). The live cases are unaffected.
+HTTP like ``test_assumptions_orders.py``: on the simulator in ``make test``, on the real API in
+``make test-live``.
 """
 
 from __future__ import annotations
@@ -20,10 +18,7 @@ from tests.live.wire import OrderDeskWire
 
 pytestmark = pytest.mark.anyio
 
-UNTIL_THE_SIMULATOR_SERVES_THEM = pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="the simulator on main does not serve this route yet"
-)
-_SIMULATOR = pytest.param("simulator", marks=UNTIL_THE_SIMULATOR_SERVES_THEM)
+_SIMULATOR = pytest.param("simulator")
 reads = pytest.mark.parametrize("orderdesk", with_live(_SIMULATOR), indirect=True)
 writes = pytest.mark.parametrize("orderdesk", with_live(_SIMULATOR, writes=True), indirect=True)
 

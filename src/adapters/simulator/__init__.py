@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from orderdesk_mcp.adapters.simulator._app import create_app
 from orderdesk_mcp.adapters.simulator._faults import Faults
+from orderdesk_mcp.adapters.simulator._inventory import sample_items
 from orderdesk_mcp.adapters.simulator._listing import MAX_LIMIT
 from orderdesk_mcp.adapters.simulator._rules import SimError
 from orderdesk_mcp.adapters.simulator._state import (
@@ -39,4 +40,5 @@ def default_state(
     state = SimulatorState(clock=clock)
     state.add_store(store_id, api_key)
     state.seed_samples(store_id, sample_count)
+    state.seed_inventory(store_id, sample_items())
     return state

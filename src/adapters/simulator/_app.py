@@ -101,7 +101,7 @@ async def _front(request: web.Request, handler: _Handler) -> web.StreamResponse:
     if not allowed:
         record.status = 429
         return _error(429, "Rate limit exceeded", started, tokens | _retry_after(wait))
-    fault = state.faults.take_http(request.path)
+    fault = state.faults.take_http(request.path, method=request.method)
     try:
         response = await (_apply_fault(fault, request, handler, started) if fault else handler(request))
     except SimError as exc:
@@ -172,6 +172,55 @@ async def _delete_order(request: web.Request) -> web.StreamResponse:
     return _json({"status": "success", "message": f"Order {order_id} Deleted", "execution_time": _FIXED_TIME})
 
 
+async def _list_shipments(request: web.Request) -> web.StreamResponse:
+    shipments = request.app[_STATE].list_shipments(_store_id(request), request.match_info["order_id"])
+    return _json({"status": "success", "execution_time": _FIXED_TIME, "total_records": len(shipments),
+                  "shipments": shipments})  # fmt: skip
+
+
+async def _add_shipment(request: web.Request) -> web.StreamResponse:
+    body = await _body(request)
+    request.app[_STATE].add_shipment(_store_id(request), request.match_info["order_id"], body)
+    return _json({"status": "success", "message": "Shipment Added", "execution_time": _FIXED_TIME})
+
+
+async def _delete_shipment(request: web.Request) -> web.StreamResponse:
+    order_id, shipment_id = request.match_info["order_id"], request.match_info["shipment_id"]
+    request.app[_STATE].delete_shipment(_store_id(request), order_id, shipment_id)
+    return _json({"status": "success", "message": f"Shipment {shipment_id} Deleted",
+                  "execution_time": _FIXED_TIME})  # fmt: skip
+
+
+async def _add_history(request: web.Request) -> web.StreamResponse:
+    body = await _body(request)
+    order = request.app[_STATE].add_history(_store_id(request), request.match_info["order_id"], body)
+    return _json({"status": "success", "execution_time": _FIXED_TIME, "total_records": 1, "order": order})
+
+
+async def _move_orders(request: web.Request) -> web.StreamResponse:
+    message, results = request.app[_STATE].move_orders(_store_id(request), await _body(request))
+    return _json({"status": "success", "message": message, "execution_time": _FIXED_TIME, "results": results})
+
+
+async def _list_inventory(request: web.Request) -> web.StreamResponse:
+    total, items = request.app[_STATE].list_inventory(_store_id(request), request.query)
+    # OrderDesk's sample sends this total as a string (ORDERDESK_API §2.7)
+    return _json({"status": "success", "execution_time": _FIXED_TIME, "records_returned": len(items),
+                  "total_records": str(total), "inventory_items": items})  # fmt: skip
+
+
+async def _get_inventory_item(request: web.Request) -> web.StreamResponse:
+    item = request.app[_STATE].get_inventory_item(_store_id(request), request.match_info["item_id"])
+    return _json({"status": "success", "execution_time": _FIXED_TIME, "records_returned": 1,
+                  "inventory_item": item})  # fmt: skip
+
+
+async def _replace_inventory_item(request: web.Request) -> web.StreamResponse:
+    body = await _body(request)
+    request.app[_STATE].replace_inventory_item(_store_id(request), request.match_info["item_id"], body)
+    return _json({"status": "success", "message": "Inventory Item Updated", "execution_time": _FIXED_TIME})
+
+
 def create_app(state: SimulatorState, *, max_body_bytes: int = 8 * 1024 * 1024) -> web.Application:
     """The simulator as an aiohttp application over ``state``.
 
@@ -188,4 +237,12 @@ def create_app(state: SimulatorState, *, max_body_bytes: int = 8 * 1024 * 1024) 
         app.router.add_get(f"{prefix}/orders/{{order_id}}", _get_order)
         app.router.add_put(f"{prefix}/orders/{{order_id}}", _replace_order)
         app.router.add_delete(f"{prefix}/orders/{{order_id}}", _delete_order)
+        app.router.add_get(f"{prefix}/orders/{{order_id}}/shipments", _list_shipments)
+        app.router.add_post(f"{prefix}/orders/{{order_id}}/shipments", _add_shipment)
+        app.router.add_delete(f"{prefix}/orders/{{order_id}}/shipments/{{shipment_id}}", _delete_shipment)
+        app.router.add_post(f"{prefix}/orders/{{order_id}}/order-history", _add_history)
+        app.router.add_post(f"{prefix}/move-orders", _move_orders)
+        app.router.add_get(f"{prefix}/inventory-items", _list_inventory)
+        app.router.add_get(f"{prefix}/inventory-items/{{item_id}}", _get_inventory_item)
+        app.router.add_put(f"{prefix}/inventory-items/{{item_id}}", _replace_inventory_item)
     return app

@@ -30,6 +30,7 @@ class HttpFault:
     seconds: float = 0.0
     size: int = 0
     after_processing: bool = False
+    method: str = ""  # "" matches every method
 
 
 @dataclass
@@ -85,9 +86,17 @@ class Faults:
         """Answer HTTP 200 with ``{"status":"error","message": message}``."""
         self._queue(count, HttpFault(kind="error_body", status=200, message=message))
 
-    def drop_next(self, count: int, *, after_processing: bool = False) -> None:
-        """Close the connection without an answer (after applying the request if ``after_processing``)."""
-        self._queue(count, HttpFault(kind="drop", after_processing=after_processing))
+    def drop_next(
+        self, count: int, *, after_processing: bool = False, path_prefix: str = "", method: str = ""
+    ) -> None:
+        """Close the connection without an answer (after applying the request if ``after_processing``).
+
+        ``path_prefix`` and ``method`` (e.g. ``"POST"``) narrow which requests it hits.
+        """
+        fault = HttpFault(
+            kind="drop", after_processing=after_processing, path_prefix=path_prefix, method=method
+        )
+        self._queue(count, fault)
 
     def slow_next(self, count: int, seconds: float) -> None:
         """Sleep ``seconds`` (a real sleep) before answering normally. HTTP only."""
@@ -101,9 +110,13 @@ class Faults:
         """How many HTTP faults are still queued."""
         return len(self._http)
 
-    def take_http(self, path: str, *, kinds: Collection[str] | None = None) -> HttpFault | None:
-        """Consume the oldest queued fault matching ``path`` (and one of ``kinds``, when given)."""
+    def take_http(
+        self, path: str, *, kinds: Collection[str] | None = None, method: str = ""
+    ) -> HttpFault | None:
+        """Consume the oldest queued fault matching ``path``, ``method`` and (when given) ``kinds``."""
         for index, fault in enumerate(self._http):
+            if fault.method and fault.method != method:
+                continue
             if path.startswith(fault.path_prefix) and (kinds is None or fault.kind in kinds):
                 return self._http.pop(index)
         return None

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from orderdesk_mcp.adapters.simulator import _inventory, _shipments
 from orderdesk_mcp.adapters.simulator._faults import Faults
 from orderdesk_mcp.adapters.simulator._listing import select
 from orderdesk_mcp.adapters.simulator._rules import (
@@ -30,6 +31,8 @@ __all__ = ["DEFAULT_FOLDERS", "FIRST_ORDER_ID", "RequestRecord", "SimError", "Si
 
 FIRST_ORDER_ID = 500_001
 FIRST_ITEM_ID = 900_001
+FIRST_SHIPMENT_ID = 700_001
+FIRST_INVENTORY_ID = 2_501
 
 
 class SimulatorState:
@@ -45,6 +48,8 @@ class SimulatorState:
         self.faults = Faults()
         self._next_id = FIRST_ORDER_ID
         self._next_item_id = FIRST_ITEM_ID
+        self._next_shipment_id = FIRST_SHIPMENT_ID
+        self._next_inventory_id = FIRST_INVENTORY_ID
 
     # -- set-up ---------------------------------------------------------------
     def add_store(self, store_id: str, api_key: str, *, folders: dict[int, str] | None = None) -> None:
@@ -187,6 +192,61 @@ class SimulatorState:
         store = self._store(store_id)
         self._existing(store, order_id)
         del store.orders[order_id]
+
+    # -- shipments, moves, history (see _shipments) ----------------------------
+    def list_shipments(self, store_id: str, order_id: str) -> list[dict[str, Any]]:
+        """Raises: SimError 404 "Order not found"."""
+        return _shipments.list_shipments(self._store(store_id), order_id)
+
+    def add_shipment(self, store_id: str, order_id: str, body: Mapping[str, Any]) -> None:
+        """Raises: SimError 404; 200 "Shipment Not Added" for a duplicate; 422 for a missing field."""
+        self._next_shipment_id += 1
+        shipment_id = str(self._next_shipment_id - 1)
+        _shipments.add_shipment(
+            self._store(store_id), order_id, body, shipment_id=shipment_id, now=self._now_text()
+        )
+
+    def delete_shipment(self, store_id: str, order_id: str, shipment_id: str) -> None:
+        """Raises: SimError 404 "Order not found" / "Shipment not found"."""
+        _shipments.delete_shipment(self._store(store_id), order_id, shipment_id, now=self._now_text())
+
+    def move_orders(self, store_id: str, body: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        """``POST /move-orders``: (message, per-order results). Raises: SimError 422."""
+        return _shipments.move_orders(self._store(store_id), body, now=self._now_text())
+
+    def add_history(self, store_id: str, order_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /orders/{id}/order-history``: the order with its history. Raises: SimError 404/422."""
+        return _shipments.add_history(self._store(store_id), order_id, body, now=self._now_text())
+
+    def history(self, store_id: str, order_id: str) -> list[dict[str, Any]]:
+        """The live order-history entries of an order (tests assert on them)."""
+        return self._store(store_id).history.setdefault(order_id, [])
+
+    # -- inventory (see _inventory) -------------------------------------------
+    def seed_inventory(self, store_id: str, docs: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Add inventory items (ids assigned); returns their ids. Raises: SimError 422."""
+        ids = []
+        for doc in docs:
+            self._next_inventory_id += 1
+            ids.append(_inventory.add_item(self._store(store_id), doc, item_id=self._next_inventory_id - 1,
+                                           now=self._now_text()))  # fmt: skip
+        return ids
+
+    def inventory(self, store_id: str) -> dict[int, dict[str, Any]]:
+        """The live inventory items of a store (tests assert on and edit them)."""
+        return self._store(store_id).inventory
+
+    def list_inventory(self, store_id: str, params: Mapping[str, str]) -> tuple[int, list[dict[str, Any]]]:
+        """(total, page). Raises: SimError 422 for a bad limit or offset."""
+        return _inventory.list_items(self._store(store_id), params)
+
+    def get_inventory_item(self, store_id: str, item_id: str) -> dict[str, Any]:
+        """Raises: SimError 404 "Inventory Item not found"."""
+        return _inventory.get_item(self._store(store_id), item_id)
+
+    def replace_inventory_item(self, store_id: str, item_id: str, body: Mapping[str, Any]) -> None:
+        """Full replacement (unsent documented fields blanked). Raises: SimError 404/422."""
+        _inventory.replace_item(self._store(store_id), item_id, body, now=self._now_text())
 
     def store_info(self, store_id: str) -> dict[str, Any]:
         """``GET /store``'s ``store``: folders as a string-keyed map, and no secrets."""

@@ -39,6 +39,8 @@ class Store:
     refilled_at: float
     tokens: float = field(init=False)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # order id -> order-history
+    inventory: dict[int, dict[str, Any]] = field(default_factory=dict)  # item id -> inventory item
 
     def __post_init__(self) -> None:
         self.tokens = self.burst

@@ -57,6 +57,7 @@ def _record(
     changes: Iterable[FieldChange] = (),
     error: str | None = None,
     attempt_id: str | None = None,
+    resource: str | None = None,
 ) -> AuditRecord:
     call = current_call()
     return AuditRecord(
@@ -71,6 +72,7 @@ def _record(
         changes=tuple(changes),
         error=_safe_error(error),
         attempt_id=attempt_id,
+        resource=resource,
     )
 
 
@@ -85,6 +87,7 @@ async def audit_mutation(
     attempts: int = 1,
     changes: Iterable[Change] = (),
     error: str | None = None,
+    resource: str | None = None,
 ) -> None:
     """Append a use case's record: its outcome and the field-level changes (card data redacted)."""
     await audit.append(
@@ -97,6 +100,7 @@ async def audit_mutation(
             attempts=attempts,
             changes=(safe_change(c.field, c.before, c.after) for c in changes),
             error=error,
+            resource=resource,
         )
     )
 

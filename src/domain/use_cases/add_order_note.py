@@ -1,0 +1,141 @@
+"""AddOrderNote: append a note to an order's history (``POST /orders/{id}/order-history``).
+
+The history is append-only, so a note needs no full PUT and cannot clobber anything; but a
+repeat is a second note. An ``idempotency_key`` is claimed in the idempotency records before
+anything is sent; a repeat of the key returns the first result without a second note, the
+same key with another note is refused, and a note whose answer was lost (or whose claimer
+vanished for longer than ``lease``) leaves the key ``uncertain``: a repeat then refuses,
+saying to check the history, rather than risk a duplicate. A lost answer is never re-sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import anyio
+import msgspec
+
+from orderdesk_mcp.domain.cache_keys import idempotency_key
+from orderdesk_mcp.domain.errors import IdempotencyUnavailable, OrderDeskError
+from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.reach_commands import AddNoteCommand
+from orderdesk_mcp.domain.reach_errors import NoteKeyReused
+from orderdesk_mcp.domain.reach_results import AddedNote
+from orderdesk_mcp.domain.results import Change
+from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.ports.audit import AuditLog
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.idempotency import IdempotencyRecords
+from orderdesk_mcp.ports.order_actions import OrderActions
+
+__all__ = ["AddOrderNote", "note_body_hash"]
+
+TOOL = "orders_add_note"
+
+
+def note_body_hash(cmd: AddNoteCommand) -> str:
+    return hashlib.sha256(f"{cmd.order_id}\n{cmd.note}".encode()).hexdigest()
+
+
+class AddOrderNote:
+    def __init__(
+        self,
+        *,
+        actions: OrderActions,
+        records: IdempotencyRecords,
+        cache: OrderCache,
+        audit: AuditLog,
+        clock: Clock,
+        idempotency_ttl: float = 86_400.0,
+        lease: float = 120.0,
+    ) -> None:
+        self._actions = actions
+        self._records = records
+        self._cache = cache
+        self._audit = audit
+        self._clock = clock
+        self._ttl = idempotency_ttl
+        self._lease = lease
+
+    async def __call__(self, cmd: AddNoteCommand) -> AddedNote:
+        """Add the note, or replay the first result of the same idempotency key.
+
+        Raises:
+            NoteKeyReused: the key was used for another note or order.
+            IdempotencyUnavailable: the key's note is in flight, unconfirmed, or unreadable.
+            OrderNotFound, UpstreamRejected and the gateway's other upstream errors.
+        """
+        change = (Change(field="order_history", after=cmd.note),)
+        try:
+            if cmd.idempotency_key is None:
+                result, replayed = await self._add(cmd), False
+            else:
+                result, replayed = await self._once(cmd, cmd.idempotency_key)
+        except OrderDeskError as exc:
+            await audit_mutation(
+                self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="error",
+                changes=change, error=str(exc),
+            )  # fmt: skip
+            raise
+        await audit_mutation(
+            self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id,
+            outcome="replayed" if replayed else "ok", changes=() if replayed else change,
+        )  # fmt: skip
+        return result
+
+    async def _once(self, cmd: AddNoteCommand, key: str) -> tuple[AddedNote, bool]:
+        record_key = idempotency_key(cmd.store, f"{TOOL}:{key}")
+        body = note_body_hash(cmd)
+        pending = {"state": "pending", "body": body, "since": self._clock.time()}
+        if not await self._records.add(record_key, pending, ttl=self._ttl):
+            record = await self._records.get(record_key)
+            if not isinstance(record, dict):
+                raise IdempotencyUnavailable(key, "its record cannot be read right now")
+            if record.get("body") != body:
+                raise NoteKeyReused(key)
+            if record.get("state") == "done":
+                try:
+                    return msgspec.convert(record.get("result"), AddedNote), True
+                except msgspec.ValidationError:
+                    raise IdempotencyUnavailable(key, "its record is damaged") from None
+            since = record.get("since")
+            abandoned = isinstance(since, int | float) and self._clock.time() - float(since) > self._lease
+            reason = (
+                "an earlier try was not confirmed by OrderDesk; read the order's history before adding "
+                "it again with a new key"
+                if record.get("state") == "uncertain" or abandoned  # its claimer vanished mid-call
+                else "a note with this key is still being added"
+            )
+            raise IdempotencyUnavailable(key, reason)
+        try:
+            result = await self._add(cmd)
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                if may_have_written(exc):
+                    await self._records.set(record_key, {"state": "uncertain", "body": body}, ttl=self._ttl)
+                else:
+                    await self._records.delete(record_key)  # nothing was written: free the key
+            raise
+        done: dict[str, Any] = {"state": "done", "body": body, "result": msgspec.to_builtins(result)}
+        await self._records.set(record_key, done, ttl=self._ttl)
+        return result, False
+
+    async def _add(self, cmd: AddNoteCommand) -> AddedNote:
+        try:
+            order = await self._actions.add_history_note(cmd.store, cmd.order_id, cmd.note)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await invalidate_order(self._cache, cmd.store, cmd.order_id)
+        history = order.doc.get("order_history")
+        # the fingerprint orders_get would show: OrderDesk's GET carries no order_history
+        plain = Order.from_document({k: v for k, v in order.doc.items() if k != "order_history"})
+        return AddedNote(
+            order_id=cmd.order_id,
+            note=cmd.note,
+            history_count=len(history) if isinstance(history, list) else 0,
+            fingerprint=plain.fingerprint,
+        )

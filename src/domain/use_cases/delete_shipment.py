@@ -1,0 +1,51 @@
+"""DeleteShipment: delete one shipment of an order, only when the caller confirmed it."""
+
+from __future__ import annotations
+
+from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError
+from orderdesk_mcp.domain.reach_commands import DeleteShipmentCommand
+from orderdesk_mcp.domain.reach_results import DeletedShipment
+from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.ports.audit import AuditLog
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.shipments import ShipmentGateway
+
+__all__ = ["DeleteShipment"]
+
+TOOL = "shipments_delete"
+
+
+class DeleteShipment:
+    def __init__(
+        self, *, shipments: ShipmentGateway, cache: OrderCache, audit: AuditLog, clock: Clock
+    ) -> None:
+        self._shipments = shipments
+        self._cache = cache
+        self._audit = audit
+        self._clock = clock
+
+    async def __call__(self, cmd: DeleteShipmentCommand) -> DeletedShipment:
+        """Raises: ConfirmationRequired (nothing sent); OrderNotFound; ShipmentNotFound; upstream errors."""
+        if not cmd.confirm:
+            raise ConfirmationRequired(
+                f"deleting shipment {cmd.shipment_id} of order {cmd.order_id}",
+                "Call shipments_delete again with confirm: true to delete it permanently.",
+            )
+        resource = f"shipment:{cmd.shipment_id}"
+        try:
+            await self._shipments.delete_shipment(cmd.store, cmd.order_id, cmd.shipment_id)
+        except OrderDeskError as exc:
+            await audit_mutation(
+                self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="error",
+                error=str(exc), resource=resource,
+            )  # fmt: skip
+            raise
+        finally:
+            await invalidate_order(self._cache, cmd.store, cmd.order_id)
+        await audit_mutation(
+            self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="ok",
+            resource=resource,
+        )  # fmt: skip
+        return DeletedShipment(order_id=cmd.order_id, shipment_id=cmd.shipment_id)

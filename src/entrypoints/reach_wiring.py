@@ -1,0 +1,88 @@
+"""Builds :class:`ReachServices` for the container: the resilient gateways and the use cases.
+
+One function rather than a dozen providers keeps the container's edit to two providers; the
+upstream adapter (simulator or HTTP) implements every port, and each resilient wrapper runs
+its calls through the store's bucket, retries and deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
+from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
+from orderdesk_mcp.domain.retry import RetryPolicy
+from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
+from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
+from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
+from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
+from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem, ListInventory
+from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
+from orderdesk_mcp.domain.use_cases.list_shipments import ListShipments
+from orderdesk_mcp.domain.use_cases.move_orders import MoveOrders
+from orderdesk_mcp.domain.use_cases.resilient_inventory import ResilientInventoryGateway
+from orderdesk_mcp.domain.use_cases.resilient_order_actions import ResilientOrderActions
+from orderdesk_mcp.domain.use_cases.resilient_shipments import ResilientShipmentGateway
+from orderdesk_mcp.domain.use_cases.update_inventory_item import UpdateInventoryItem
+from orderdesk_mcp.entrypoints.reach_services import ReachServices
+from orderdesk_mcp.entrypoints.settings import Settings
+from orderdesk_mcp.ports.audit import AuditLog
+from orderdesk_mcp.ports.cache import OrderCache
+from orderdesk_mcp.ports.clock import Clock
+from orderdesk_mcp.ports.gateway import OrderGateway
+from orderdesk_mcp.ports.idempotency import IdempotencyRecords
+from orderdesk_mcp.ports.rate_limiter import RateLimiter
+from orderdesk_mcp.ports.write_lock import WriteLock
+
+__all__ = ["reach_services"]
+
+
+def reach_services(
+    *,
+    settings: Settings,
+    upstream: SimulatedOrderGateway | HttpOrderGateway,
+    gateway: OrderGateway,
+    folders: ListFolders,
+    lock: WriteLock,
+    cache: OrderCache,
+    records: IdempotencyRecords,
+    audit: AuditLog,
+    limiter: RateLimiter,
+    clock: Clock,
+    jitter: Callable[[], float],
+) -> ReachServices:
+    """Every use case of the family; ``upstream`` implements each of its ports."""
+    policy = RetryPolicy()
+    actions = ResilientOrderActions(
+        inner=upstream, limiter=limiter, clock=clock, policy=policy, jitter=jitter
+    )
+    shipments = ResilientShipmentGateway(
+        inner=upstream, limiter=limiter, clock=clock, policy=policy, jitter=jitter
+    )
+    inventory = ResilientInventoryGateway(
+        inner=upstream, limiter=limiter, clock=clock, policy=policy, jitter=jitter
+    )
+    ttl = settings.cache_ttl
+    return ReachServices(
+        move_orders=MoveOrders(
+            gateway=gateway,
+            actions=actions,
+            folders=folders,
+            lock=lock,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+        ),
+        add_order_note=AddOrderNote(actions=actions, records=records, cache=cache, audit=audit, clock=clock),
+        list_shipments=ListShipments(shipments=shipments),
+        add_shipment=AddShipment(
+            shipments=shipments, gateway=gateway, lock=lock, cache=cache, audit=audit, clock=clock
+        ),
+        delete_shipment=DeleteShipment(shipments=shipments, cache=cache, audit=audit, clock=clock),
+        list_inventory=ListInventory(inventory=inventory, cache=cache, ttl=ttl),
+        get_inventory_item=GetInventoryItem(inventory=inventory, cache=cache, ttl=ttl),
+        update_inventory_item=UpdateInventoryItem(
+            inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock
+        ),
+        adjust_stock=AdjustStock(inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock),
+    )
