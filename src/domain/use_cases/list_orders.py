@@ -4,6 +4,10 @@ Pages are keyed by the store's generation and by every filter and paging argumen
 searches never share an entry and any write (which bumps the generation) retires every
 cached page of the store at once. A page fetched before a write is stored under the old
 generation, which nobody reads any more.
+
+A page fetched upstream also fills the per-order cache for the orders it returned
+(:func:`~orderdesk_mcp.domain.use_cases.get_order.fill_from_page`), so a get right after a
+list is a hit.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from orderdesk_mcp.domain.commands import ListOrdersCommand
 from orderdesk_mcp.domain.context import record_cache
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
+from orderdesk_mcp.domain.use_cases.get_order import fill_from_page
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.gateway import OrderGateway
 
@@ -30,16 +36,20 @@ class ListOrders:
         ttl: float,
         stats: CacheStats,
         flights: SingleFlight[OrderPage] | None = None,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._gateway = gateway
         self._cache = cache
         self._ttl = ttl
         self._stats = stats
         self._flights: SingleFlight[OrderPage] = flights if flights is not None else SingleFlight()
+        self._invalidations = invalidations
 
     async def __call__(self, cmd: ListOrdersCommand) -> OrderPage:
         """Return the page. Raises: the gateway's upstream errors (never cached)."""
         generation = await self._cache.get_counter(generation_key(cmd.store))
+        if self._invalidations is not None and self._invalidations.bypassing(cmd.store):
+            generation = -1  # a write's invalidation is still being retried: trust no page
         if generation < 0:
             # Cache unusable: without the generation a page could outlive a write.
             self._stats.miss(cmd.store, what="list")
@@ -52,9 +62,10 @@ class ListOrders:
             self._stats.hit(cmd.store, what="list")
             return cached
         self._stats.miss(cmd.store, what="list")
-        return await self._flights.run(key, lambda: self._fill(cmd, key))
+        return await self._flights.run(key, lambda: self._fill(cmd, key, generation))
 
-    async def _fill(self, cmd: ListOrdersCommand, key: str) -> OrderPage:
+    async def _fill(self, cmd: ListOrdersCommand, key: str, generation: int) -> OrderPage:
         page = await self._gateway.list_page(cmd.store, cmd.query)
         await self._cache.set(key, page_to_cache(page), ttl=self._ttl)
+        await fill_from_page(self._cache, cmd.store, page, ttl=self._ttl, generation=generation)
         return page
