@@ -66,6 +66,7 @@ class FakeOrderCache:
         for key in keys:
             self.deleted.append(key)
             self.entries.pop(key, None)
+            self.counters.pop(key, None)
 
     async def incr(self, key: str) -> int:
         if not self._trip():

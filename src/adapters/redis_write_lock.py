@@ -3,7 +3,9 @@
 - **Taken** with ``SET key token NX PX lease``: the token is random per hold, so only its
   holder can release it (compare-and-delete in one Lua script) or extend it.
 - **Kept** while the holder lives: a renewal task extends the lease every ``lease / 3``
-  seconds (compare-and-``PEXPIRE``), however long the holder's PUT takes.
+  seconds (compare-and-``PEXPIRE``), however long the holder's PUT takes. The renewals run in
+  the adapter's own task group (opened by ``async with``, as the lifespan does); an adapter
+  that was never entered only has its lease.
 - **Lost with the holder**: a process that dies stops renewing, and its lock expires with
   its lease (``lease`` seconds at most).
 - **Waited for** by polling (2 ms, doubling to 50 ms) at most until the call's deadline,
@@ -27,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
+import anyio.abc
 import redis.asyncio
 from redis.exceptions import RedisError
 
@@ -75,14 +78,20 @@ class RedisWriteLock:
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
         self._failing = False
+        self._renewals: anyio.abc.TaskGroup | None = None
 
     async def __aenter__(self) -> RedisWriteLock:
+        self._renewals = anyio.create_task_group()
+        await self._renewals.__aenter__()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        return None  # the lifespan closes the client it created
+        renewals, self._renewals = self._renewals, None
+        if renewals is not None:  # the lifespan closes the client it created
+            renewals.cancel_scope.cancel()
+            await renewals.__aexit__(exc_type, exc, tb)
 
     def key(self, store: StoreRef, resource: str) -> str:
         """The Redis key of ``resource``'s lock (prefix included)."""
@@ -96,14 +105,13 @@ class RedisWriteLock:
             if not shared:
                 yield
                 return
+            renewing = anyio.CancelScope()
+            if self._renewals is not None:
+                self._renewals.start_soon(self._keep, key, token, renewing)
             try:
-                async with anyio.create_task_group() as tasks:
-                    tasks.start_soon(self._keep, key, token)
-                    try:
-                        yield
-                    finally:
-                        tasks.cancel_scope.cancel()
+                yield
             finally:
+                renewing.cancel()
                 with anyio.CancelScope(shield=True):
                     await self._call("release", self._release(keys=[key], args=[token]))
 
@@ -127,11 +135,12 @@ class RedisWriteLock:
         finally:
             record_lock_wait(self._clock.monotonic() - started)
 
-    async def _keep(self, key: str, token: str) -> None:
+    async def _keep(self, key: str, token: str, scope: anyio.CancelScope) -> None:
         every = self._lease_ms / 3000
-        while True:
-            await self._clock.sleep(every)
-            await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
+        with scope:
+            while True:
+                await self._clock.sleep(every)
+                await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
 
     async def _call(self, op: str, pending: Awaitable[Any]) -> Any:
         """Await a Redis command within ``op_timeout``; ``_FAILED`` when Redis failed (logged once)."""
