@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench._writes_report import writes_lines, writes_targets
+
 __all__ = ["render", "targets", "write_json"]
 
 CACHED_MAX_RATIO = 1.5
 OVERHEAD_MAX_MS = 2.0
-HIT_RATE_MIN = 0.80
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -39,20 +40,15 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 overhead < OVERHEAD_MAX_MS,
             )
         )
-    for run in results["workload"]:
-        checks.append(
-            (
-                f"workload hit rate >= {HIT_RATE_MIN:.0%} ({run['clients']} client(s))",
-                f"{run['hit_rate']:.1%}",
-                run["hit_rate"] >= HIT_RATE_MIN,
-            )
-        )
+    # The hit rates stay in the table; the agent workload's request ratio replaced their
+    # 80% target (with a 15 s TTL the hit rate is set by the workload, not by us).
     flight = results["single_flight"]
     checks.append((
         f"single flight: 1 upstream GET per cold key ({flight['clients']} clients at once)",
         f"max {flight['upstream_gets_per_cold_key_max']} over {flight['cold_keys']} keys",
         flight["upstream_gets_per_cold_key_max"] == 1,
     ))  # fmt: skip
+    checks += writes_targets(results)
     return checks
 
 
@@ -101,6 +97,7 @@ def render(results: dict[str, Any]) -> str:
         f"mean {flight['upstream_gets_per_cold_key_mean']:.2f}"
     )
     lines.append("")
+    lines += writes_lines(results, _latency_table)
     rss = results["rss"]
     lines.append(f"Peak RSS of a fresh process (VmHWM) caching {config['rss_orders']:,} orders")
     for mode, row in rss.items():

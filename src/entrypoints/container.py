@@ -18,11 +18,9 @@ from dependency_injector import containers, providers
 
 from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
 from orderdesk_mcp.adapters.jsonl_audit_log import JsonlAuditLog
-from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
-from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
 from orderdesk_mcp.adapters.system_clock import SystemClock
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
@@ -50,6 +48,7 @@ if TYPE_CHECKING:  # the adapters below are imported only when the settings sele
     from orderdesk_mcp.adapters.redis_write_lock import RedisWriteLock
     from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
     from orderdesk_mcp.adapters.simulator import SimulatorState
+    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
     from orderdesk_mcp.ports.credentials import CredentialStore
     from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
@@ -77,6 +76,9 @@ def _data_dir(settings: Settings) -> Path:
 
 
 def _sqlite_credentials(settings: Settings) -> SqliteCredentialStore:
+    from orderdesk_mcp.adapters.keyring import Keyring  # cryptography: only for the sqlite store
+    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+
     directory = _data_dir(settings)
     return SqliteCredentialStore(path=directory / "credentials.sqlite3", keyring=Keyring.load(directory))
 
