@@ -2,10 +2,10 @@
 
 - **Taken** with ``SET key token NX PX lease``: the token is random per hold, so only its
   holder can release it (compare-and-delete in one Lua script) or extend it.
-- **Kept** while the holder lives: a renewal task extends the lease every ``lease / 3``
-  seconds (compare-and-``PEXPIRE``), however long the holder's PUT takes. The renewals run in
-  the adapter's own task group (opened by ``async with``, as the lifespan does); an adapter
-  that was never entered only has its lease.
+- **Kept** while the holder lives: one renewal task per process (running while it holds any
+  lock) extends the lease of every lock it holds every ``lease / 3`` seconds
+  (compare-and-``PEXPIRE``), however long a PUT takes. It runs in the adapter's own task group (opened by ``async with``, as the lifespan
+  does); an adapter that was never entered only has its lease.
 - **Lost with the holder**: a process that dies stops renewing, and its lock expires with
   its lease (``lease`` seconds at most).
 - **Waited for** by polling (2 ms, doubling to 50 ms) at most until the call's deadline,
@@ -79,6 +79,8 @@ class RedisWriteLock:
         self._renew = client.register_script(_RENEW)
         self._failing = False
         self._renewals: anyio.abc.TaskGroup | None = None
+        self._held: dict[str, str] = {}  # key -> token of every lock this process holds
+        self._renewing = False
 
     async def __aenter__(self) -> RedisWriteLock:
         self._renewals = anyio.create_task_group()
@@ -105,13 +107,14 @@ class RedisWriteLock:
             if not shared:
                 yield
                 return
-            renewing = anyio.CancelScope()
-            if self._renewals is not None:
-                self._renewals.start_soon(self._keep, key, token, renewing)
+            self._held[key] = token
+            if self._renewals is not None and not self._renewing:
+                self._renewing = True
+                self._renewals.start_soon(self._keep)
             try:
                 yield
             finally:
-                renewing.cancel()
+                self._held.pop(key, None)
                 with anyio.CancelScope(shield=True):
                     await self._call("release", self._release(keys=[key], args=[token]))
 
@@ -135,12 +138,15 @@ class RedisWriteLock:
         finally:
             record_lock_wait(self._clock.monotonic() - started)
 
-    async def _keep(self, key: str, token: str, scope: anyio.CancelScope) -> None:
+    async def _keep(self) -> None:
         every = self._lease_ms / 3000
-        with scope:
-            while True:
+        try:
+            while self._held:
                 await self._clock.sleep(every)
-                await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
+                for key, token in list(self._held.items()):
+                    await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
+        finally:
+            self._renewing = False
 
     async def _call(self, op: str, pending: Awaitable[Any]) -> Any:
         """Await a Redis command within ``op_timeout``; ``_FAILED`` when Redis failed (logged once)."""
