@@ -4,8 +4,9 @@
   holder can release it (compare-and-delete in one Lua script) or extend it.
 - **Kept** while the holder lives: one renewal task per process (running while it holds any
   lock) extends the lease of every lock it holds every ``lease / 3`` seconds
-  (compare-and-``PEXPIRE``), however long a PUT takes. It runs in the adapter's own task group (opened by ``async with``, as the lifespan
-  does); an adapter that was never entered only has its lease.
+  (compare-and-``PEXPIRE``), however long a PUT takes. It runs in the adapter's own task
+  group (opened by ``async with``, as the lifespan does); an adapter that was never entered
+  only has its lease.
 - **Lost with the holder**: a process that dies stops renewing, and its lock expires with
   its lease (``lease`` seconds at most).
 - **Waited for** by polling (2 ms, doubling to 50 ms) at most until the call's deadline,
