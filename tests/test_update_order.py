@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
+from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.domain.cache_keys import generation_key, order_key
 from orderdesk_mcp.domain.cached_orders import order_to_cache
@@ -31,6 +32,8 @@ from orderdesk_mcp.domain.errors import (
     WriteInProgress,
 )
 from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.retry import RetryPolicy
+from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
 from tests.fake_cache import FakeOrderCache
 from tests.fake_writers import RacingOrderGateway
@@ -409,3 +412,35 @@ async def test_a_lock_held_past_the_deadline_is_a_clear_write_in_progress_error(
         done.set()
     assert str(caught.value) == "Another agent is changing order 500001 right now; try again in a moment."
     assert world.gateway.calls == {}
+
+
+class TimedGateway(RacingOrderGateway):
+    """Records when (on the fake clock) each request was sent."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__({"500001": ORDER})
+        self.clock = clock
+        self.sent: list[tuple[str, float]] = []
+
+    async def fetch(self, store: StoreRef, order_id: str) -> Order:
+        self.sent.append(("GET", self.clock.monotonic()))
+        return await super().fetch(store, order_id)
+
+    async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
+        self.sent.append(("PUT", self.clock.monotonic()))
+        return await super().replace(store, order_id, doc)
+
+
+async def test_both_tokens_are_taken_before_the_read_so_nothing_waits_between_read_and_put() -> None:
+    clock = FakeClock()
+    inner = TimedGateway(clock)
+    limiter = MemoryRateLimiter(burst=1, per_second=1.0, clock=clock)  # one token now, the next in 1 s
+    gateway = ResilientOrderGateway(inner=inner, limiter=limiter, clock=clock, policy=RetryPolicy())
+    update = UpdateOrder(
+        gateway=gateway, cache=FakeOrderCache(clock), audit=FakeAuditLog(), clock=clock,
+        policy=ConflictPolicy(), lock=MemoryWriteLock(clock=clock), resilience=gateway.resilience,
+    )  # fmt: skip
+    await update(cmd({"email": "new@example.com"}))
+    (get_kind, read_at), (put_kind, put_at) = inner.sent
+    assert (get_kind, put_kind) == ("GET", "PUT")
+    assert read_at == put_at == clock.sleeps[0] + 1_000.0  # the wait for the second token came first
