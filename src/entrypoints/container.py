@@ -4,6 +4,11 @@ Adapters are Singletons, use cases Factories (resolved once per lifespan), and S
 choose the gateway (simulator/http), the credential store (simulator/env/sqlite) and the
 cache and rate limiter (memory/redis) from Settings. Nothing is built at import; tests
 override providers with fakes and run the same lifespan (:func:`open_services`).
+
+Adapters a configuration may not use are imported inside their factory functions, so a
+start-up loads only what the settings select: ``python -X importtime`` showed every start
+loading the simulator's aiohttp server app, redis and cryptography (through the sqlite
+credential store) whatever the configuration.
 """
 
 from __future__ import annotations
