@@ -188,3 +188,10 @@ async def test_a_failed_invalidation_is_retried_until_the_ttl_has_passed_then_gi
         assert world.invalidations.pending == 0
         assert len(world.clock.sleeps) == int(TTL / 0.5)  # every entry it had to remove has expired by now
         assert not world.invalidations.bypassing(STORE, "500001")
+
+
+async def test_an_error_inside_the_lifespan_passes_through_the_invalidations_unwrapped() -> None:
+    world = World()
+    with pytest.raises(ValueError, match="the tool failed"):
+        async with world.invalidations:
+            raise ValueError("the tool failed")

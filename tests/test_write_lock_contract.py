@@ -249,3 +249,11 @@ async def test_without_redis_writers_are_serialized_in_process_with_one_warning(
         )
     finally:
         await client.aclose()
+
+
+async def test_an_error_inside_the_lifespan_passes_through_the_redis_lock_unwrapped(
+    client: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    with pytest.raises(ValueError, match="the tool failed"):
+        async with RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix):
+            raise ValueError("the tool failed")

@@ -94,7 +94,7 @@ class RedisWriteLock:
         renewals, self._renewals = self._renewals, None
         if renewals is not None:  # the lifespan closes the client it created
             renewals.cancel_scope.cancel()
-            await renewals.__aexit__(exc_type, exc, tb)
+            await renewals.__aexit__(None, None, None)  # the caller's own error is not ours to wrap
 
     def key(self, store: StoreRef, resource: str) -> str:
         """The Redis key of ``resource``'s lock (prefix included)."""

@@ -79,7 +79,7 @@ class Invalidations:
         tasks, self._tasks = self._tasks, None
         if tasks is not None:
             tasks.cancel_scope.cancel()
-            await tasks.__aexit__(exc_type, exc, tb)
+            await tasks.__aexit__(None, None, None)  # the caller's own error is not ours to wrap
 
     @property
     def pending(self) -> int:
