@@ -444,3 +444,13 @@ async def test_both_tokens_are_taken_before_the_read_so_nothing_waits_between_re
     (get_kind, read_at), (put_kind, put_at) = inner.sent
     assert (get_kind, put_kind) == ("GET", "PUT")
     assert read_at == put_at == clock.sleeps[0] + 1_000.0  # the wait for the second token came first
+
+
+async def test_a_put_orderdesk_refuses_outright_is_reported_at_once_without_another_round() -> None:
+    world = World()
+    world.gateway.fail_next("replace", UpstreamRejected("order_items is required", status=400))
+    with pytest.raises(UpstreamRejected) as caught:
+        await world.update(cmd({"tag_name": "vip"}))
+    assert str(caught.value) == "OrderDesk rejected the request: order_items is required"
+    assert world.gateway.calls == {"fetch": 1, "replace": 1}
+    assert world.invalidated  # it was sent: OrderDesk may have applied part of it

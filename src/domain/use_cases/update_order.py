@@ -45,15 +45,14 @@ from orderdesk_mcp.domain.errors import (
     ConcurrentModification,
     OrderDeskError,
     OutcomeUnknown,
-    RateLimited,
     StaleFingerprint,
     UpdateConflict,
     UpstreamRejected,
-    UpstreamUnavailable,
 )
 from orderdesk_mcp.domain.merge import diff, lost_fields, merge, validate_changes
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.results import Change, UpdatedOrder
+from orderdesk_mcp.domain.retry import is_retryable
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
@@ -66,8 +65,14 @@ from orderdesk_mcp.ports.write_lock import WriteLock
 __all__ = ["UpdateOrder"]
 
 TOOL = "orders.update"
-# A PUT that failed this way may be retried after a fresh read and merge.
-_TRANSIENT = (RateLimited, UpstreamUnavailable, OutcomeUnknown)
+
+
+def _next_round(exc: OrderDeskError) -> bool:
+    """Whether a failed PUT ends only this round: the next reads the order again and re-merges.
+
+    A 409, an unknown outcome, and whatever the retry policy retries (429, 5xx, lost connection).
+    """
+    return isinstance(exc, ConcurrentModification | OutcomeUnknown) or is_retryable(exc, idempotent=True)
 
 
 @dataclass(slots=True)
@@ -192,7 +197,9 @@ class UpdateOrder:
                 run.wrote = True
                 try:
                     saved = await self._gateway.replace(cmd.store, cmd.order_id, proposed)
-                except (ConcurrentModification, *_TRANSIENT) as exc:
+                except OrderDeskError as exc:
+                    if not _next_round(exc):
+                        raise
                     known, failure = current, exc
                 else:
                     lost = lost_fields(saved.doc, run.planned)
