@@ -89,10 +89,19 @@ async def _overhead(redis_url: str, runs: int) -> dict[str, Any]:
         async with RedisWriteLock(client=client, clock=SystemClock(), prefix="bench-lock:") as shared:
             await _hold_seconds(shared, 20)  # warm the connection and the scripts
             redis_samples = await _hold_seconds(shared, runs)
+        round_trips = []  # for scale: the lock is one SET NX and one EVALSHA
+        for _ in range(runs):
+            started = time.perf_counter()
+            await client.get("bench-lock:probe")
+            round_trips.append(time.perf_counter() - started)
     finally:
         await client.aclose()
     memory_samples = await _hold_seconds(MemoryWriteLock(clock=SystemClock()), runs)
-    return {"redis": summary(redis_samples), "memory": summary(memory_samples)}
+    return {
+        "redis": summary(redis_samples),
+        "memory": summary(memory_samples),
+        "redis_round_trip": summary(round_trips),
+    }
 
 
 def _env(base_url: str, redis_url: str, data_dir: Path) -> dict[str, str]:
