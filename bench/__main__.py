@@ -14,10 +14,14 @@ from typing import Any
 
 import anyio
 
+from bench._agent import run_agent_tasks
 from bench._latency import Counts, measure_latencies
+from bench._lock import measure_lock
 from bench._report import render, targets, write_json
 from bench._rss import COUNT, measure_rss, rss_child
 from bench._sizes import measure_sizes
+from bench._startup import measure_startup
+from bench._stdio import serve_stdio
 from bench._transports import TransportName, serve_transport
 from bench._upstream import running_simulator
 from bench._workload import run_workload, single_flight
@@ -61,6 +65,19 @@ async def _run(latency: float, quick: bool, data_dir: Path) -> dict[str, Any]:
                         served, upstream, workload_ids, clients=clients, calls=calls, seed=seed
                     )
                 )
+        # The writes issue: stdio latency, an agent's task on a fresh server, the write lock, start-up.
+        async with serve_stdio(base_url=upstream.base_url, data_dir=data_dir) as served:
+            results["stdio_latency"] = await measure_latencies(served, upstream, workload_ids, counts)
+        async with serve_transport(
+            "streamable-http", base_url=upstream.base_url, data_dir=data_dir
+        ) as served:
+            results["agent"] = await run_agent_tasks(
+                served, upstream, tasks=5 if quick else 20, first_offset=0
+            )
+        results["lock"] = await measure_lock(upstream, flight_ids[-1], data_dir, runs=200 if quick else 1000)
+        results["startup"] = await measure_startup(
+            base_url=upstream.base_url, data_dir=data_dir, runs=3 if quick else 7
+        )
     return results
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench._writes_report import writes_lines, writes_targets
+
 __all__ = ["render", "targets", "write_json"]
 
 CACHED_MAX_RATIO = 1.5
@@ -43,14 +45,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 overhead < OVERHEAD_MAX_MS,
             )
         )
-    for run in results["workload"]:
-        checks.append(
-            (
-                f"workload hit rate >= {HIT_RATE_MIN:.0%} ({run['clients']} client(s))",
-                f"{run['hit_rate']:.1%}",
-                run["hit_rate"] >= HIT_RATE_MIN,
-            )
-        )
+    # The hit rates stay in the table; the agent workload's request ratio replaced their
+    # 80% target (with a 15 s TTL the hit rate is set by the workload, not by us).
     flight = results["single_flight"]
     checks.append((
         f"single flight: 1 upstream GET per cold key ({flight['clients']} clients at once)",
@@ -59,6 +55,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ))  # fmt: skip
     if "sizes" in results:
         checks += _size_checks(results["sizes"])
+    checks += writes_targets(results)
     return checks
 
 
@@ -136,6 +133,7 @@ def render(results: dict[str, Any]) -> str:
         f"mean {flight['upstream_gets_per_cold_key_mean']:.2f}"
     )
     lines.append("")
+    lines += writes_lines(results, _latency_table)
     rss = results["rss"]
     lines.append(f"Peak RSS of a fresh process (VmHWM) caching {config['rss_orders']:,} orders")
     for mode, row in rss.items():

@@ -25,10 +25,10 @@ from orderdesk_mcp.entrypoints.mcp_server import build_server
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
-__all__ = ["NOOP", "Served", "TransportName", "serve_transport"]
+__all__ = ["NOOP", "Served", "TransportName", "register_noop", "serve_transport"]
 
 NOOP = "bench.noop"
-TransportName = Literal["in-process", "streamable-http"]
+TransportName = Literal["in-process", "streamable-http", "stdio"]  # stdio: bench._stdio
 ClientFactory = Callable[[], AbstractAsyncContextManager[Client]]
 
 
@@ -78,6 +78,9 @@ def _settings(base_url: str, data_dir: Path) -> Settings:
         rate_per_second=1_000_000.0,
         data_dir=str(data_dir),
     )
+
+
+register_noop = _register_noop  # also used by the stdio child (bench._stdio_server)
 
 
 def _server(container: Container) -> MCPServer[AppServices]:

@@ -3,7 +3,8 @@
 - another writer that edits the order right after our read (once, n times or always);
 - an OrderDesk that normalises what it saves (new item ids, numbers as strings) or silently
   drops a field;
-- a create whose answer is lost after the order was stored (or before it was);
+- a create whose answer is lost after the order was stored (or before it was), and a PUT
+  whose answer is lost after it was applied;
 - a create that yields to other tasks, so concurrent callers really interleave.
 
 Upstream 409s need nothing new: ``fail_next("replace", ConcurrentModification(...))``.
@@ -17,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from orderdesk_mcp.domain.errors import OutcomeUnknown
+from orderdesk_mcp.domain.errors import OutcomeUnknown, UpstreamUnavailable
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.ports.gateway import OrderGateway
 from tests.fakes import FakeOrderGateway
@@ -40,8 +41,10 @@ class RacingOrderGateway(FakeOrderGateway):
         self._edits = 0
         self.normalise = False
         self.drop_on_save: set[str] = set()
+        self.drop_saves: int | None = None  # how many saves drop ``drop_on_save`` (None: all)
         self.lose_create_answers = 0
         self.lose_create_requests = 0
+        self.lose_replace_answers = 0
 
     def race_after_read(self, order_id: str, edit: Edit = set_tag, *, times: int | None = 1) -> None:
         """After each of the next ``times`` reads (None: every read), another writer runs ``edit``."""
@@ -66,8 +69,14 @@ class RacingOrderGateway(FakeOrderGateway):
 
     async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
         saved = await super().replace(store, order_id, doc)
+        if self.lose_replace_answers:
+            self.lose_replace_answers -= 1
+            raise UpstreamUnavailable("connection lost", maybe_sent=True)
         stored = self.docs[order_id]
-        for key in self.drop_on_save:
+        dropping = self.drop_saves is None or self.drop_saves > 0
+        if self.drop_saves:
+            self.drop_saves -= 1
+        for key in self.drop_on_save if dropping else ():
             stored.pop(key, None)
         if self.normalise:
             for n, item in enumerate(stored.get("order_items") or []):

@@ -11,6 +11,7 @@ import pytest
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.adapters.redis_cache import RedisOrderCache, redis_client_from_url
 from orderdesk_mcp.ports.cache import OrderCache
+from tests.fake_cache import FakeOrderCache
 from tests.fakes import FakeClock
 
 _memory: OrderCache = MemoryOrderCache(clock=FakeClock())
@@ -30,10 +31,14 @@ class CacheUnderTest:
             await anyio.sleep(seconds)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "fake"])
 async def subject(
     request: pytest.FixtureRequest, redis_url: str, redis_prefix: str
 ) -> AsyncIterator[CacheUnderTest]:
+    if request.param == "fake":
+        clock = FakeClock()
+        yield CacheUnderTest(FakeOrderCache(clock), clock)
+        return
     if request.param == "memory":
         clock = FakeClock()
         async with MemoryOrderCache(clock=clock) as memory:
@@ -157,3 +162,33 @@ async def test_keys_differing_only_by_tenant_are_separate_entries(subject: Cache
     await subject.cache.set("tenant:b:store:s:orders:1", "b", ttl=30)
     assert await subject.cache.get("tenant:a:store:s:orders:1") == "a"
     assert await subject.cache.get("tenant:b:store:s:orders:1") == "b"
+
+
+@pytest.mark.anyio
+async def test_many_counters_read_in_one_call_absent_ones_as_zero(subject: CacheUnderTest) -> None:
+    await subject.cache.incr("v:1")
+    await subject.cache.incr("v:1")
+    await subject.cache.incr("v:3")
+    assert await subject.cache.get_counters(["v:1", "v:2", "v:3"]) == [2, 0, 1]
+    assert await subject.cache.get_counters([]) == []
+
+
+@pytest.mark.anyio
+async def test_set_many_stores_every_value_with_the_ttl(subject: CacheUnderTest) -> None:
+    await subject.cache.set_many({"a": {"n": 1}, "b": [2]}, ttl=0.3)
+    await subject.cache.set_many({}, ttl=30)
+    assert [await subject.cache.get(k) for k in ("a", "b")] == [{"n": 1}, [2]]
+    await subject.elapse(0.4)
+    assert [await subject.cache.get(k) for k in ("a", "b")] == [None, None]
+
+
+@pytest.mark.anyio
+async def test_invalidate_bumps_every_counter_and_removes_the_keys_at_once(subject: CacheUnderTest) -> None:
+    await subject.cache.set("order", "old", ttl=30)
+    await subject.cache.set("kept", "yes", ttl=30)
+    await subject.cache.incr("gen")
+    assert await subject.cache.invalidate(counters=["gen", "v"], keys=["order", "absent"]) == [2, 1]
+    assert await subject.cache.get("order") is None
+    assert await subject.cache.get("kept") == "yes"
+    assert await subject.cache.get_counters(["gen", "v"]) == [2, 1]
+    assert await subject.cache.invalidate(counters=["gen"], keys=[]) == [3]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.domain.commands import CreateOrderCommand, UpdateOrderCommand
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
 from orderdesk_mcp.domain.errors import InvalidRequest
@@ -36,8 +37,9 @@ class World:
         self.audit = FakeAuditLog()
         cache, records = FakeOrderCache(self.clock), FakeOrderCache(self.clock)
         self.update = UpdateOrder(
-            gateway=self.gateway, cache=cache, audit=self.audit, clock=self.clock, policy=ConflictPolicy()
-        )
+            gateway=self.gateway, cache=cache, audit=self.audit, clock=self.clock, policy=ConflictPolicy(),
+            lock=MemoryWriteLock(clock=self.clock),
+        )  # fmt: skip
         self.create = CreateOrder(
             gateway=self.gateway, cache=cache, records=records, audit=self.audit, clock=self.clock
         )

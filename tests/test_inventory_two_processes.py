@@ -96,9 +96,6 @@ async def _stock(sim: str, item_id: int) -> Any:
     return body["inventory_item"]["stock"]
 
 
-@pytest.mark.xfail(
-    reason="needs the Redis WriteLock wired in the container (another helper's branch)", strict=False
-)
 async def test_plus_five_and_minus_two_through_two_processes_end_at_thirteen(
     two_servers: tuple[str, str, str],
 ) -> None:

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
+from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.domain.cache_keys import generation_key, order_key
@@ -56,7 +57,7 @@ class World:
     def update(self, jitter: float = 1.0) -> UpdateOrder:
         return UpdateOrder(
             gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock,
-            policy=ConflictPolicy(), jitter=lambda: jitter,
+            policy=ConflictPolicy(), lock=MemoryWriteLock(clock=self.clock), jitter=lambda: jitter,
         )  # fmt: skip
 
     def create(self) -> CreateOrder:
@@ -78,6 +79,7 @@ def _update(changes: dict[str, Any], **kw: Any) -> UpdateOrderCommand:
 async def test_an_update_retries_once_after_another_writer_and_keeps_their_field() -> None:
     world = World()
     world.state.faults.change_after_read("500001", times=1)
+    world.state.faults.conflict_next_put(1)  # the round ends on a 409; the next one reads the edit
     result = await world.update(jitter=0.5)(_update({"email": "new@example.com"}))
     assert result.attempts == 2
     assert world.doc()["email"] == "new@example.com"
@@ -90,6 +92,7 @@ async def test_an_update_retries_once_after_another_writer_and_keeps_their_field
 async def test_an_order_that_never_stops_changing_gives_up_after_5_attempts_naming_the_fields() -> None:
     world = World()
     world.state.faults.change_after_read("500001", times=None)
+    world.state.faults.conflict_next_put(5)
     before = dict(world.doc())
     with pytest.raises(UpdateConflict) as caught:
         await world.update(jitter=1.0)(_update({"email": "new@example.com"}))
@@ -100,6 +103,16 @@ async def test_an_order_that_never_stops_changing_gives_up_after_5_attempts_nami
     assert world.clock.sleeps == [0.5, 1.0, 2.0, 4.0]
     assert world.doc()["email"] == before["email"]
     assert [(r.outcome, r.attempts) for r in world.audit.records] == [("error", 5)]
+
+
+async def test_a_put_dropped_after_it_was_applied_is_reported_done_without_resending_it() -> None:
+    world = World()
+    # Armed right after the read, so the next request (our PUT) is applied and its answer lost.
+    arm: Any = lambda doc: world.state.faults.drop_next(1, after_processing=True)  # noqa: E731
+    world.state.faults.change_after_read("500001", times=1, mutate=arm)
+    result = await world.update()(_update({"tag_name": "landed"}))
+    assert (result.attempts, result.changed_fields, world.doc()["tag_name"]) == (2, ("tag_name",), "landed")
+    assert [r.outcome for r in world.audit.records] == ["ok"]
 
 
 async def test_an_upstream_409_once_is_retried() -> None:

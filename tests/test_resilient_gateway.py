@@ -128,15 +128,43 @@ async def test_a_create_refused_before_sending_is_retried_once_and_created_once(
     assert setup.clock.sleeps == [2.0, 0.0]
 
 
-async def test_replace_and_delete_are_idempotent_and_retried() -> None:
+async def test_a_delete_is_idempotent_and_retried() -> None:
     setup = _Setup(jitter=0.0)
-    setup.inner.fail_next("replace", UpstreamUnavailable("connection lost", maybe_sent=True))
     setup.inner.fail_next("delete", UpstreamUnavailable("HTTP 500"))
-    saved = await setup.gateway.replace(STORE, "500001", DOC | {"email": "b@example.com"})
     await setup.gateway.delete(STORE, "500001")
+    assert [w[0] for w in setup.inner.writes] == ["delete"]
+    assert setup.inner.calls["delete"] == 2
+
+
+async def test_a_put_is_never_resent_blind_after_a_lost_connection_a_429_or_a_5xx() -> None:
+    setup = _Setup(jitter=0.0)
+    for failure in (
+        UpstreamUnavailable("connection lost", maybe_sent=True),
+        RateLimited("", 1.0),
+        UpstreamUnavailable("HTTP 503"),
+    ):
+        setup.inner.fail_next("replace", failure)
+        with pytest.raises(type(failure)):
+            await setup.gateway.replace(STORE, "500001", DOC | {"email": "b@example.com"})
+    assert setup.inner.calls["replace"] == 3  # one request each: the caller re-reads and re-merges
+    assert setup.inner.writes == []
+    saved = await setup.gateway.replace(STORE, "500001", DOC | {"email": "b@example.com"})
     assert saved.doc["x_unknown"] == {"kept": True}
-    assert [w[0] for w in setup.inner.writes] == ["replace", "delete"]
-    assert (setup.inner.calls["replace"], setup.inner.calls["delete"]) == (2, 2)
+
+
+async def test_prepaid_tokens_are_spent_by_the_next_calls_so_nothing_waits_between_them() -> None:
+    setup = _Setup()
+    setup.limiter = MemoryRateLimiter(burst=2, per_second=1.0, clock=setup.clock)
+    gateway = ResilientOrderGateway(
+        inner=setup.inner, limiter=setup.limiter, clock=setup.clock, policy=RetryPolicy()
+    )
+    async with gateway.resilience.prepaid(STORE, 2):
+        assert setup.clock.sleeps == []
+        await gateway.fetch(STORE, "500001")
+        await gateway.replace(STORE, "500001", DOC)
+    assert setup.clock.sleeps == []  # both tokens were taken before the read
+    await gateway.fetch(STORE, "500001")  # the bucket is empty now: this one waits a refill
+    assert setup.clock.sleeps == [pytest.approx(1.0)]
 
 
 async def test_a_429_holds_back_the_next_caller_for_the_cool_down() -> None:

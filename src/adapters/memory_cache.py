@@ -15,6 +15,7 @@ This adapter is also the cache fake for tests: it passes the same contract suite
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -114,6 +115,20 @@ class MemoryOrderCache:
 
     async def get_counter(self, key: str) -> int:
         return self._counters.get(key, 0)
+
+    async def get_counters(self, keys: Sequence[str]) -> list[int]:
+        return [self._counters.get(key, 0) for key in keys]
+
+    async def set_many(self, values: Mapping[str, Any], *, ttl: float) -> None:
+        """Store every value (see :meth:`set`). Raises: TypeError for a non-JSON value."""
+        for key, value in values.items():
+            self._store(key, _encode(value), ttl)
+
+    async def invalidate(self, *, counters: Sequence[str], keys: Sequence[str]) -> list[int] | None:
+        bumped = [await self.incr(key) for key in counters]
+        for key in keys:
+            self._drop(key)
+        return bumped
 
     def _store(self, key: str, blob: bytes, ttl: float) -> bool:
         self._drop(key)

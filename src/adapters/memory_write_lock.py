@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import TracebackType
 
 import anyio
 
@@ -12,7 +13,7 @@ from orderdesk_mcp.domain.errors import WriteInProgress
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.ports.clock import Clock
 
-__all__ = ["MemoryWriteLock"]
+__all__ = ["MemoryWriteLock", "describe_resource"]
 
 
 class _Entry:
@@ -30,6 +31,14 @@ class MemoryWriteLock:
         self._clock = clock
         self._entries: dict[tuple[str, str, str], _Entry] = {}
 
+    async def __aenter__(self) -> MemoryWriteLock:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
     @asynccontextmanager
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
         key = (store.tenant, store.store_id, resource)
@@ -42,7 +51,7 @@ class MemoryWriteLock:
             with anyio.move_on_after(remaining if remaining is not None else float("inf")) as scope:
                 await entry.lock.acquire()
             if scope.cancelled_caught:
-                raise WriteInProgress(_describe(resource))
+                raise WriteInProgress(describe_resource(resource))
             record_lock_wait(self._clock.monotonic() - started)
             try:
                 yield
@@ -54,6 +63,7 @@ class MemoryWriteLock:
                 self._entries.pop(key, None)
 
 
-def _describe(resource: str) -> str:
+def describe_resource(resource: str) -> str:
+    """``"order:123"`` -> ``"order 123"``, as the lock's error names it."""
     kind, _, ident = resource.partition(":")
     return f"{kind} {ident}" if ident else resource

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -162,6 +163,56 @@ class RedisOrderCache:
             return -1
         self._succeeded()
         return value
+
+    async def get_counters(self, keys: Sequence[str]) -> list[int]:
+        """MGET: one round trip however many counters."""
+        if not keys:
+            return []
+        try:
+            with anyio.fail_after(self._op_timeout):
+                blobs = await self._client.mget([self._prefix + key for key in keys])
+            values = [0 if blob is None else int(blob) for blob in blobs]
+        except (*_FAILURES, ValueError) as exc:
+            self._failed("get_counters", exc)
+            return [-1] * len(keys)
+        self._succeeded()
+        return values
+
+    async def set_many(self, values: Mapping[str, Any], *, ttl: float) -> None:
+        """Pipelined SET PX: one round trip. Raises: TypeError for a non-JSON value."""
+        if not values:
+            return
+        if ttl <= 0:
+            await self.delete(*values)
+            return
+        blobs = {self._prefix + key: _encode(value) for key, value in values.items()}
+        try:
+            with anyio.fail_after(self._op_timeout):
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for key, blob in blobs.items():
+                        pipe.set(key, blob, px=_millis(ttl))
+                    await pipe.execute()
+        except _FAILURES as exc:
+            self._failed("set_many", exc)
+            return
+        self._succeeded()
+
+    async def invalidate(self, *, counters: Sequence[str], keys: Sequence[str]) -> list[int] | None:
+        """MULTI/EXEC of INCRs and one DEL: atomic, one round trip; None when Redis failed."""
+        try:
+            with anyio.fail_after(self._op_timeout):
+                async with self._client.pipeline(transaction=True) as pipe:
+                    for key in counters:
+                        pipe.incr(self._prefix + key)
+                    if keys:
+                        pipe.delete(*(self._prefix + key for key in keys))
+                    replies = await pipe.execute()
+            bumped = [int(reply) for reply in replies[: len(counters)]]
+        except (*_FAILURES, ValueError) as exc:
+            self._failed("invalidate", exc)
+            return None
+        self._succeeded()
+        return bumped
 
     def _failed(self, op: str, exc: BaseException) -> None:
         self._failing = True

@@ -7,6 +7,7 @@ store-scoped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 __all__ = ["OrderCache"]
@@ -39,4 +40,20 @@ class OrderCache(Protocol):
 
     async def get_counter(self, key: str) -> int:
         """Return the counter at ``key`` (0 when absent; -1 when the backend is unreachable)."""
+        ...
+
+    async def get_counters(self, keys: Sequence[str]) -> list[int]:
+        """The counters at ``keys`` in one round trip (0 when absent; all -1 when unreachable)."""
+        ...
+
+    async def set_many(self, values: Mapping[str, Any], *, ttl: float) -> None:
+        """Store every value for ``ttl`` seconds, in one round trip."""
+        ...
+
+    async def invalidate(self, *, counters: Sequence[str], keys: Sequence[str]) -> list[int] | None:
+        """Add one to each counter and remove ``keys``, atomically and in one round trip.
+
+        Returns the counters' new values, or None when the backend failed (then any part of
+        it may or may not have happened, and the caller retries it).
+        """
         ...

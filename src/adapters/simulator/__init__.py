@@ -7,7 +7,8 @@ of the benchmark and the abuse suite (through its fault switches).
 
 from __future__ import annotations
 
-from orderdesk_mcp.adapters.simulator._app import create_app
+from typing import TYPE_CHECKING, Any
+
 from orderdesk_mcp.adapters.simulator._faults import Faults
 from orderdesk_mcp.adapters.simulator._inventory import sample_items
 from orderdesk_mcp.adapters.simulator._listing import MAX_LIMIT
@@ -19,6 +20,9 @@ from orderdesk_mcp.adapters.simulator._state import (
     SimulatorState,
 )
 from orderdesk_mcp.ports.clock import Clock
+
+if TYPE_CHECKING:
+    from orderdesk_mcp.adapters.simulator._app import create_app
 
 __all__ = [
     "DEFAULT_FOLDERS",
@@ -42,3 +46,13 @@ def default_state(
     state.seed_samples(store_id, sample_count)
     state.seed_inventory(store_id, sample_items())
     return state
+
+
+def __getattr__(name: str) -> Any:
+    # The HTTP app pulls in aiohttp's server; the in-process gateway never needs it, so it is
+    # imported on first use only (start-up time).
+    if name == "create_app":
+        from orderdesk_mcp.adapters.simulator._app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

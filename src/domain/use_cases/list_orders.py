@@ -8,6 +8,10 @@ generation, which nobody reads any more.
 A folder name (``status``) is resolved against the store's folders first (any case), so an
 unknown name is an error naming the store's folders instead of an empty page, and "new" and
 "New" share one cache entry.
+
+A page fetched upstream also fills the per-order cache for the orders it returned
+(:func:`~orderdesk_mcp.domain.use_cases.get_order.fill_from_page`), so a get right after a
+list is a hit.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from orderdesk_mcp.domain.commands import ListOrdersCommand
 from orderdesk_mcp.domain.context import record_cache
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.single_flight import SingleFlight
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
+from orderdesk_mcp.domain.use_cases.get_order import fill_from_page
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.gateway import OrderGateway
@@ -38,6 +44,7 @@ class ListOrders:
         stats: CacheStats,
         flights: SingleFlight[OrderPage] | None = None,
         folders: ListFolders | None = None,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._gateway = gateway
         self._cache = cache
@@ -45,6 +52,7 @@ class ListOrders:
         self._stats = stats
         self._flights: SingleFlight[OrderPage] = flights if flights is not None else SingleFlight()
         self._folders = folders
+        self._invalidations = invalidations
 
     async def __call__(self, cmd: ListOrdersCommand) -> OrderPage:
         """Return the page.
@@ -55,6 +63,8 @@ class ListOrders:
         """
         cmd = await self._canonical_folder(cmd)
         generation = await self._cache.get_counter(generation_key(cmd.store))
+        if self._invalidations is not None and self._invalidations.bypassing(cmd.store):
+            generation = -1  # a write's invalidation is still being retried: trust no page
         if generation < 0:
             # Cache unusable: without the generation a page could outlive a write.
             self._stats.miss(cmd.store, what="list")
@@ -67,7 +77,7 @@ class ListOrders:
             self._stats.hit(cmd.store, what="list")
             return cached
         self._stats.miss(cmd.store, what="list")
-        return await self._flights.run(key, lambda: self._fill(cmd, key))
+        return await self._flights.run(key, lambda: self._fill(cmd, key, generation))
 
     async def _canonical_folder(self, cmd: ListOrdersCommand) -> ListOrdersCommand:
         name = cmd.query.folder_name
@@ -77,7 +87,8 @@ class ListOrders:
         query = msgspec.structs.replace(cmd.query, folder_name=folder.name)
         return msgspec.structs.replace(cmd, query=query)
 
-    async def _fill(self, cmd: ListOrdersCommand, key: str) -> OrderPage:
+    async def _fill(self, cmd: ListOrdersCommand, key: str, generation: int) -> OrderPage:
         page = await self._gateway.list_page(cmd.store, cmd.query)
         await self._cache.set(key, page_to_cache(page), ttl=self._ttl)
+        await fill_from_page(self._cache, cmd.store, page, ttl=self._ttl, generation=generation)
         return page

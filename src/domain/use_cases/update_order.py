@@ -1,54 +1,99 @@
-"""UpdateOrder: fetch the full order, merge the caller's changes, PUT the whole document.
+"""UpdateOrder: read the order once, merge the caller's changes, PUT the whole document once.
 
-OrderDesk has no version field and its PUT is last-write-wins, so conflicts are detected
-here. The merge is done on a fresh read; the order is read again just before the PUT and
-the fingerprints compared. On a change (or an upstream 409) the update re-merges onto the
-newer document and retries with jittered backoff, and after ``policy.attempts`` gives up
-with :class:`UpdateConflict` naming the fields that kept changing. After the PUT the saved
-order must carry every merged value. This narrows the race to the gap between the re-read
-and the PUT; OrderDesk offers nothing to close it.
+OrderDesk has no version, ETag or If-Match, and its PUT is last-write-wins. What this use
+case guarantees, exactly:
 
-``expected_fingerprint`` turns retrying into refusing: if the order is not the one the
-caller read (at the first read, or at any later re-read) :class:`StaleFingerprint` is
-raised and nothing is written. Which fields changed is known exactly when the order changed
-during this call, or when the cache still holds the very document the caller's fingerprint
-came from; otherwise the message says so without naming fields (a fingerprint cannot be
-reversed into a document).
+- **No change that reached OrderDesk before our read is lost.** The merge base is always a
+  fresh upstream read made by this call (never a cached copy), and the PUT carries every
+  field of it except the ones the caller names.
+- **Writers going through this service never lose each other.** The order's write lock
+  (``WriteLock``: in-process, and across every replica through Redis when a cache URL is
+  set) is held from the merge-base read to the end of the PUT and its verification, so two
+  of our writers never interleave their read and their PUT.
+- **A writer outside this service that lands in the one round trip between our read and our
+  PUT can still be overwritten:** OrderDesk offers nothing to detect it. Nothing waits in
+  that gap: the rate-limit tokens for both requests are taken before the read.
+
+A simple update costs exactly one GET and one PUT. ``expected_fingerprint`` is compared with
+the merge-base read; a mismatch raises :class:`StaleFingerprint` and writes nothing. After
+the PUT the saved order must carry every merged value. An upstream 409, a save without the
+merged values, a 429, a 5xx or a lost connection ends the round; the next round (at most
+``policy.attempts`` in all, jittered waits of up to 0.5, 1, 2 and 4 s, never past the call's
+deadline) reads the order again inside the same lock and re-merges onto it. A PUT is never
+re-sent blind. When its outcome is unknown (timeout or connection lost after sending) and
+the re-read already carries the merged values, the update reports success. Which fields
+changed is named exactly when the order moved between our own reads, or when the cache
+still holds the very document the caller's fingerprint came from.
+
+The saved order fills the cache (``Invalidations.after_write``), inside the lock, so the
+read after a write is a hit and no older copy can land on top of it.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from orderdesk_mcp.domain.cache_keys import order_key
 from orderdesk_mcp.domain.cached_orders import order_from_cache
 from orderdesk_mcp.domain.commands import UpdateOrderCommand
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.context import current_call, record_attempts
 from orderdesk_mcp.domain.errors import (
     ConcurrentModification,
     OrderDeskError,
+    OutcomeUnknown,
     StaleFingerprint,
     UpdateConflict,
     UpstreamRejected,
 )
 from orderdesk_mcp.domain.merge import diff, lost_fields, merge, validate_changes
-from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.results import Change, UpdatedOrder
+from orderdesk_mcp.domain.retry import is_retryable
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
+from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.gateway import OrderGateway
+from orderdesk_mcp.ports.write_lock import WriteLock
 
 __all__ = ["UpdateOrder"]
 
 TOOL = "orders_update"
 
 
+def _next_round(exc: OrderDeskError) -> bool:
+    """Whether a failed PUT ends only this round: the next reads the order again and re-merges.
+
+    A 409, an unknown outcome, and whatever the retry policy retries (429, 5xx, lost connection).
+    """
+    return isinstance(exc, ConcurrentModification | OutcomeUnknown) or is_retryable(exc, idempotent=True)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one call has done so far (read by the audit and cache steps when it fails)."""
+
+    attempts: int = 0
+    planned: tuple[Change, ...] = ()
+    wrote: bool = False
+    saved: Order | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    order: Order
+    planned: tuple[Change, ...]
+    outcome: Outcome
+
+
 class UpdateOrder:
-    """The ``orders_update`` use case (see the module docstring for the conflict rules)."""
+    """The ``orders_update`` use case (see the module docstring for what is guaranteed)."""
 
     def __init__(
         self,
@@ -58,6 +103,9 @@ class UpdateOrder:
         audit: AuditLog,
         clock: Clock,
         policy: ConflictPolicy,
+        lock: WriteLock,
+        resilience: Resilience | None = None,
+        invalidations: Invalidations | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._gateway = gateway
@@ -65,6 +113,9 @@ class UpdateOrder:
         self._audit = audit
         self._clock = clock
         self._policy = policy
+        self._lock = lock
+        self._resilience = resilience
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._jitter = jitter
 
     async def __call__(self, cmd: UpdateOrderCommand) -> UpdatedOrder:
@@ -74,60 +125,116 @@ class UpdateOrder:
             MergeRejected: the changes name keys an update may not touch.
             InvalidRequest: values of the wrong type or shape, by path.
             StaleFingerprint: ``expected_fingerprint`` does not match the order.
-            UpdateConflict: the order kept changing for every attempt; nothing was written.
-            UpstreamRejected: OrderDesk refused the PUT, or saved it without a merged value.
+            WriteInProgress: another writer held the order's lock for the whole deadline.
+            UpdateConflict: OrderDesk answered 409 on every attempt.
+            UpstreamRejected: OrderDesk refused the PUT, or kept saving it without a merged value.
             OrderNotFound: and the gateway's other upstream errors.
         """
-        attempts, wrote = 0, False
-        planned: tuple[Change, ...] = ()
+        run = _Run()
         try:
             validate_changes(cmd.changes, address_keys=False)  # refuse bad input before any request
-            current = await self._gateway.fetch(cmd.store, cmd.order_id)
-            validate_changes(cmd.changes, current=current.doc)
-            if cmd.expected_fingerprint not in (None, current.fingerprint):
-                raise StaleFingerprint(cmd.order_id, await self._changed_since_read(cmd, current))
-            kept_changing: set[str] = set()
-            for attempts in range(1, self._policy.attempts + 1):
-                proposed = merge(current.doc, cmd.changes)
-                planned = diff(current.doc, proposed, keys=set(cmd.changes))
-                if not planned or cmd.dry_run:
-                    outcome: Outcome = "dry_run" if cmd.dry_run else "noop"
-                    return await self._done(cmd, current, planned, attempts, outcome)
-                latest = await self._gateway.fetch(cmd.store, cmd.order_id)
-                if latest.fingerprint == current.fingerprint:
+            if cmd.dry_run:
+                run.attempts = 1
+                finished = await self._dry_run(cmd)
+            else:
+                async with self._lock.hold(cmd.store, f"order:{cmd.order_id}"):
                     try:
-                        wrote = True
-                        saved = await self._gateway.replace(cmd.store, cmd.order_id, proposed)
-                    except ConcurrentModification:
-                        latest = await self._gateway.fetch(cmd.store, cmd.order_id)
-                    else:
-                        self._verify(saved, planned)
-                        return await self._done(cmd, saved, planned, attempts, "ok")
-                moved = {c.field for c in diff(current.doc, latest.doc)}
-                if cmd.expected_fingerprint is not None:
-                    raise StaleFingerprint(cmd.order_id, moved)
-                kept_changing |= moved
-                if attempts < self._policy.attempts:
-                    await self._clock.sleep(self._policy.delay(attempts, jitter=self._jitter()))
-                    current = await self._gateway.fetch(cmd.store, cmd.order_id)
-            raise UpdateConflict(cmd.order_id, attempts, kept_changing)
+                        finished = await self._rounds(cmd, run)
+                    finally:
+                        if run.wrote:  # even a failed PUT may have reached OrderDesk
+                            await self._invalidations.after_write(cmd.store, cmd.order_id, run.saved)
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id,
-                outcome="error", attempts=max(attempts, 1), changes=planned, error=str(exc),
+                outcome="error", attempts=max(run.attempts, 1), changes=run.planned, error=str(exc),
             )  # fmt: skip
             raise
         finally:
-            if wrote:  # even a failed PUT may have reached OrderDesk
-                await invalidate_order(self._cache, cmd.store, cmd.order_id)
+            record_attempts(run.attempts)
+        await audit_mutation(
+            self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id,
+            outcome=finished.outcome, attempts=run.attempts, changes=finished.planned,
+        )  # fmt: skip
+        return UpdatedOrder(
+            order=finished.order,
+            changed_fields=tuple(c.field for c in finished.planned),
+            attempts=run.attempts,
+            diff=finished.planned,
+            dry_run=cmd.dry_run,
+        )
 
-    def _verify(self, saved: Order, planned: tuple[Change, ...]) -> None:
-        lost = lost_fields(saved.doc, planned)
-        if lost:
-            raise UpstreamRejected(
-                f"the order was saved without the new {', '.join(lost)}; "
-                "read it with orders_get to see what OrderDesk kept"
-            )
+    async def _dry_run(self, cmd: UpdateOrderCommand) -> _Finished:
+        current = await self._gateway.fetch(cmd.store, cmd.order_id)
+        validate_changes(cmd.changes, current=current.doc)
+        if cmd.expected_fingerprint not in (None, current.fingerprint):
+            raise StaleFingerprint(cmd.order_id, await self._changed_since_read(cmd, current))
+        planned = diff(current.doc, merge(current.doc, cmd.changes), keys=set(cmd.changes))
+        return _Finished(current, planned, "dry_run")
+
+    async def _rounds(self, cmd: UpdateOrderCommand, run: _Run) -> _Finished:
+        """Read, merge, PUT, verify; again after a failed round. Runs inside the order's lock."""
+        known: Order | None = None  # the order as our last read or our own save left it
+        sent: tuple[Change, ...] = ()  # the changes of a PUT that failed or came back short
+        kept_changing: set[str] = set()
+        failure: OrderDeskError | None = None
+        for run.attempts in range(1, self._policy.attempts + 1):
+            async with self._tokens(cmd.store, 2):  # the GET's and the PUT's, before the GET
+                current = await self._gateway.fetch(cmd.store, cmd.order_id)
+                if sent and not lost_fields(current.doc, sent):
+                    return _Finished(current, sent, "ok")  # the earlier PUT landed after all
+                moved = {c.field for c in diff(known.doc, current.doc)} if known is not None else set()
+                if known is None:
+                    validate_changes(cmd.changes, current=current.doc)
+                    if cmd.expected_fingerprint not in (None, current.fingerprint):
+                        raise StaleFingerprint(cmd.order_id, await self._changed_since_read(cmd, current))
+                elif cmd.expected_fingerprint is not None and moved:
+                    raise StaleFingerprint(cmd.order_id, moved)
+                kept_changing |= moved
+                proposed = merge(current.doc, cmd.changes)
+                run.planned = diff(current.doc, proposed, keys=set(cmd.changes))
+                if not run.planned:
+                    return _Finished(current, (), "noop")
+                run.wrote = True
+                try:
+                    saved = await self._gateway.replace(cmd.store, cmd.order_id, proposed)
+                except OrderDeskError as exc:
+                    if not _next_round(exc):
+                        raise
+                    known, failure = current, exc
+                else:
+                    lost = lost_fields(saved.doc, run.planned)
+                    if not lost:
+                        run.saved = saved
+                        return _Finished(saved, run.planned, "ok")
+                    known, failure = saved, _saved_without(lost)
+                sent = run.planned
+            if run.attempts < self._policy.attempts and not await self._wait(run.attempts, failure):
+                break
+        if isinstance(failure, ConcurrentModification):
+            raise UpdateConflict(cmd.order_id, run.attempts, kept_changing)
+        assert failure is not None  # every round that did not return set it
+        raise failure
+
+    async def _wait(self, attempt: int, failure: OrderDeskError) -> bool:
+        """Sleep before the next round; False when the wait would pass the call's deadline."""
+        delay = self._policy.delay(attempt, jitter=self._jitter())
+        retry_after = getattr(failure, "retry_after", None)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        call = current_call()
+        remaining = None if call is None else call.remaining(self._clock.monotonic())
+        if remaining is not None and delay >= remaining:
+            return False
+        await self._clock.sleep(delay)
+        return True
+
+    @asynccontextmanager
+    async def _tokens(self, store: StoreRef, count: int) -> AsyncIterator[None]:
+        if self._resilience is None:
+            yield
+            return
+        async with self._resilience.prepaid(store, count):
+            yield
 
     async def _changed_since_read(self, cmd: UpdateOrderCommand, current: Order) -> list[str]:
         """Fields changed since the read the caller's fingerprint came from, when we still hold it."""
@@ -136,22 +243,9 @@ class UpdateOrder:
             return []
         return [c.field for c in diff(seen.doc, current.doc)]
 
-    async def _done(
-        self,
-        cmd: UpdateOrderCommand,
-        order: Order,
-        planned: tuple[Change, ...],
-        attempts: int,
-        outcome: Outcome,
-    ) -> UpdatedOrder:
-        await audit_mutation(
-            self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id,
-            outcome=outcome, attempts=attempts, changes=planned,
-        )  # fmt: skip
-        return UpdatedOrder(
-            order=order,
-            changed_fields=tuple(c.field for c in planned),
-            attempts=attempts,
-            diff=planned,
-            dry_run=cmd.dry_run,
-        )
+
+def _saved_without(lost: tuple[str, ...]) -> UpstreamRejected:
+    return UpstreamRejected(
+        f"the order was saved without the new {', '.join(lost)}; "
+        "read it with orders_get to see what OrderDesk kept"
+    )

@@ -1,0 +1,50 @@
+"""The real server over stdio (a child process), for the stdio latency figures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from mcp import Client, StdioServerParameters
+
+from bench._transports import Served
+from orderdesk_mcp.domain.cache_stats import CacheStats
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
+
+__all__ = ["STDIO_OVERHEAD_MAX_MS", "serve_stdio"]
+
+# Uncached orders_get over stdio: p50 beyond the upstream's latency (and its own work) plus the
+# no-op floor over the same pipe.
+STDIO_OVERHEAD_MAX_MS = 2.0
+
+
+@asynccontextmanager
+async def serve_stdio(*, base_url: str, data_dir: Path) -> AsyncIterator[Served]:
+    """One stdio session to a fresh child server (its cache counters stay in the child)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERDESK_")}
+    env |= {
+        "ORDERDESK_GATEWAY": "http",
+        "ORDERDESK_CREDENTIALS": "env",
+        "ORDERDESK_STORE_ID": SIMULATOR_STORE_ID,
+        "ORDERDESK_API_KEY": SIMULATOR_API_KEY,
+        "ORDERDESK_BASE_URL": base_url,
+        "ORDERDESK_RATE_BURST": "1000000",
+        "ORDERDESK_RATE_PER_SECOND": "1000000",
+        "ORDERDESK_DATA_DIR": str(data_dir),
+    }
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "bench._stdio_server"], env=env, cwd=os.getcwd()
+    )
+    async with Client(params) as shared:
+
+        @asynccontextmanager
+        async def reuse() -> AsyncIterator[Client]:
+            yield shared
+
+        def connect() -> AbstractAsyncContextManager[Client]:
+            return reuse()
+
+        yield Served("stdio", connect, CacheStats())
