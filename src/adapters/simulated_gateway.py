@@ -25,6 +25,7 @@ from orderdesk_mcp.adapters._orderdesk_wire import (
 )
 from orderdesk_mcp.adapters.simulator import SimError, SimulatorState
 from orderdesk_mcp.adapters.simulator._faults import HttpFault
+from orderdesk_mcp.domain.context import record_upstream
 from orderdesk_mcp.domain.errors import AuthenticationFailed, OutcomeUnknown, UpstreamUnavailable
 from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import Order, StoreRef
@@ -69,17 +70,22 @@ class SimulatedOrderGateway:
         *,
         order_id: str | None = None,
         creates: bool = False,
+        method: str = "GET",
     ) -> _T:
         """Run ``operation`` as OrderDesk would answer it, raising the domain error of any failure."""
         try:
-            return self._answer(store, path, operation, order_id=order_id)
+            return self._answer(store, path, operation, order_id=order_id, method=method)
         except UpstreamUnavailable as exc:
             if creates:  # as over HTTP: a create that may have landed is never reported as failed
                 raise OutcomeUnknown("order creation", exc.reason) from exc
             raise
 
-    def _answer(self, store: StoreRef, path: str, operation: Callable[[], _T], *, order_id: str | None) -> _T:
+    def _answer(
+        self, store: StoreRef, path: str, operation: Callable[[], _T], *, order_id: str | None, method: str
+    ) -> _T:
         fault = self._state.faults.take_http(path, kinds=_IN_PROCESS)
+        if fault is not None:  # counted like HTTP requests (status 0: the answer was lost)
+            record_upstream(method, 0 if fault.kind == "drop" else _fault_answer(fault).status)
         if fault is not None and fault.kind == "drop":
             if fault.after_processing:
                 with contextlib.suppress(SimError):  # the answer is lost either way
@@ -88,11 +94,14 @@ class SimulatedOrderGateway:
         if fault is not None:
             check_answer(_fault_answer(fault), store=store, order_id=order_id)
         try:
-            return operation()
+            result = operation()
         except SimError as exc:
+            record_upstream(method, exc.status)
             body = {"status": "error", "message": exc.message}
             check_answer(Answer(status=exc.status, headers={}, body=body), store=store, order_id=order_id)
             raise AssertionError("check_answer accepted an error answer") from exc  # pragma: no cover
+        record_upstream(method, 200)
+        return result
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
         """Return the full order. Raises: OrderNotFound (and the port's common errors)."""
@@ -114,15 +123,16 @@ class SimulatedOrderGateway:
     async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
         """Create and return the order. Raises: UpstreamRejected (validation, duplicate); OutcomeUnknown."""
         created = self._call(
-            store, "/orders", lambda: self._state.create_order(store.store_id, doc), creates=True
-        )
+            store, "/orders", lambda: self._state.create_order(store.store_id, doc), creates=True,
+            method="POST",
+        )  # fmt: skip
         return Order.from_document(created)
 
     async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
         """Full replacement. Raises: OrderNotFound; ConcurrentModification on a 409; UpstreamRejected."""
         saved = self._call(
             store, f"/orders/{order_id}", lambda: self._state.replace_order(store.store_id, order_id, doc),
-            order_id=order_id,
+            order_id=order_id, method="PUT",
         )  # fmt: skip
         return Order.from_document(saved)
 
@@ -130,7 +140,7 @@ class SimulatedOrderGateway:
         """Delete the order. Raises: OrderNotFound."""
         self._call(
             store, f"/orders/{order_id}", lambda: self._state.delete_order(store.store_id, order_id),
-            order_id=order_id,
+            order_id=order_id, method="DELETE",
         )  # fmt: skip
 
     async def check_connection(self, store: StoreRef) -> None:

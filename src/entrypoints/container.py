@@ -40,6 +40,7 @@ from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
 from orderdesk_mcp.domain.use_cases.resilient_folders import ResilientFolderDirectory
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry
 from orderdesk_mcp.entrypoints.paths import data_dir_from
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
@@ -154,6 +155,7 @@ class Container(containers.DeclarativeContainer):
     )  # fmt: skip
     create_order = providers.Factory(CreateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)
     delete_order = providers.Factory(DeleteOrder, gateway=gateway, cache=cache, audit=audit, clock=clock)
+    telemetry = providers.Singleton(CallTelemetry, clock=clock)  # one metrics registry per server
 
 
 @asynccontextmanager
@@ -177,4 +179,5 @@ async def open_services(c: Container) -> AsyncIterator[AppServices]:
             create_order=c.create_order(),
             update_order=c.update_order(),
             delete_order=c.delete_order(),
+            telemetry=c.telemetry(),
         )

@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     data_dir: str = ""
     http_token: str | None = None
     simulator_orders: int = 25
+    tenant: str = ""  # the tenant stdio and the CLI serve from the encrypted store ("" = the only one)
 
     def __repr__(self) -> str:  # keep secrets out of any accidental log line
         shown = f"gateway={self.gateway!r}, credentials={self.credentials!r}, store_id={self.store_id!r}"
@@ -74,6 +75,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_DATA_DIR": "data_dir",
     "ORDERDESK_HTTP_TOKEN": "http_token",
     "ORDERDESK_SIMULATOR_ORDERS": "simulator_orders",
+    "ORDERDESK_TENANT": "tenant",
 }
 _SECRET_FIELDS = {"api_key", "http_token"}
 _EXPECTED = {
@@ -159,6 +161,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, sqlite_available: boo
         expected = _EXPECTED.get(field, "valid")
         raise SettingsError(f"{var} must be {expected}, got {raw.get(field)!r}") from None
     _validate(settings)
+    if "base_url" in raw and settings.credentials == "simulator":
+        raise SettingsError(
+            "ORDERDESK_BASE_URL is set but no credentials are: set ORDERDESK_STORE_ID and ORDERDESK_API_KEY "
+            "too (or add a store: orderdesk-mcp stores add), or unset ORDERDESK_BASE_URL to use the "
+            "built-in simulator"
+        )
     return settings
 
 
