@@ -25,12 +25,10 @@ _MASTER_KEY = "ORDERDESK_MASTER_KEY"
 
 
 def _load() -> Settings:
-    from orderdesk_mcp.entrypoints.paths import data_dir_from
+    from orderdesk_mcp.entrypoints.paths import credentials_db, default_data_dir
     from orderdesk_mcp.entrypoints.settings import load_settings
 
-    probe = load_settings()
-    sqlite_db = data_dir_from(probe.data_dir or None) / "credentials.sqlite3"
-    return load_settings(sqlite_available=sqlite_db.exists()) if sqlite_db.exists() else probe
+    return load_settings(sqlite_available=credentials_db(default_data_dir()).exists())
 
 
 def _setup() -> Settings:

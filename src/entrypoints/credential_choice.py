@@ -113,7 +113,7 @@ def choose_credentials(
         )
     if not tenants:
         raise SettingsError(
-            f"the encrypted store {db} has no tenants with stores; add one (orderdesk-mcp tenants add NAME, "
+            f"the encrypted store {db} has no tenants; add one (orderdesk-mcp tenants add NAME, "
             "then orderdesk-mcp stores add --tenant NAME --store-id ID), or set "
             f"{_ENV_PAIR} to use one store from the environment"
         )

@@ -94,10 +94,18 @@ def announce(line: str) -> None:
     logger.info("%s", line)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it), never a stale one."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send every log record to stderr in ``fmt`` ("text" or "json") with call context."""
     install_call_context_records()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.addFilter(_CallContextFilter(secrets))
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())

@@ -89,16 +89,21 @@ def serve(
     )
     container = Container(settings=settings)
     server = create_server(container)
-    announce(choice.line)
-    if settings.read_only:
-        announce("orderdesk-mcp: read-only mode: the tools that create, change or delete are disabled")
     if transport == "stdio":
+        _announce(choice.line, settings)
         with serving_tenant(choice.tenant):  # stdio serves one tenant; no request carries a token
             anyio.run(server.run_stdio_async)
         return
     authenticator = _authenticator(container, settings, host)
-    sock = _bind(host, port)
+    sock = _bind(host, port)  # before any line: a taken port is the only thing said
+    _announce(choice.line, settings)
     anyio.run(_serve_http, server, container, authenticator, sock, host)
+
+
+def _announce(credentials_line: str, settings: Settings) -> None:
+    announce(credentials_line)
+    if settings.read_only:
+        announce("orderdesk-mcp: read-only mode: the tools that create, change or delete are disabled")
 
 
 def _authenticator(container: Container, settings: Settings, host: str) -> TokenAuthenticator | None:
