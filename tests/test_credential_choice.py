@@ -102,8 +102,10 @@ def test_an_unknown_tenant_is_refused_with_the_known_ones(tmp_path: Path) -> Non
 def test_over_http_each_token_chooses_its_tenant(tmp_path: Path) -> None:
     _add(tmp_path, {"acme": ["111"], "beta": ["222"]})
     _, line = _choose(tmp_path, mode="http")
-    assert line.endswith("(2 tenants, 2 stores), because it exists and ORDERDESK_STORE_ID and "
-                         "ORDERDESK_API_KEY are not set; each request's bearer token chooses its tenant")  # fmt: skip
+    assert line.endswith(
+        "(2 tenants, 2 stores), because it exists and ORDERDESK_STORE_ID and ORDERDESK_API_KEY are not "
+        "set; each request's bearer token chooses its tenant"
+    )
 
 
 def test_a_tenant_without_an_encrypted_store_is_refused(tmp_path: Path) -> None:
