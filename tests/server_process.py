@@ -60,6 +60,8 @@ class ServerProcess:
             self.proc.terminate()
         self.proc.wait(timeout=15)
         self._reader.join(timeout=5)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
         return self.lines
 
 
