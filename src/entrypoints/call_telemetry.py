@@ -144,6 +144,8 @@ class CallTelemetry:
         if stats.lock_wait_seconds > 0:
             self._lock_waits.inc()
             self._lock_wait_seconds.inc(stats.lock_wait_seconds)
+        if not log.isEnabledFor(logging.INFO):
+            return
         fields = {
             "tool": call.tool,
             "tenant": call.tenant or "-",
