@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import anyio
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -46,7 +45,7 @@ def outcome_of(exc: BaseException | None) -> str:
     """``ok``, the domain error's class name, ``DeadlineExceeded``, ``cancelled`` or ``internal_error``."""
     if exc is None:
         return "ok"
-    if isinstance(exc, anyio.get_cancelled_exc_class()):
+    if not isinstance(exc, Exception):  # cancellation (and interpreter exits) are BaseExceptions only
         return "cancelled"
     for candidate in (exc, exc.__cause__):
         if isinstance(candidate, OrderDeskError):
