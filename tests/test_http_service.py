@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import urllib.request
@@ -250,3 +251,30 @@ def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
         [CLI, "--version"], env=clean_env(tmp_path), capture_output=True, text=True, timeout=30, check=True
     )
     assert proc.stdout == f"orderdesk-mcp {version('orderdesk-mcp')}\n"
+
+
+async def test_connections_to_the_bound_port_get_tcp_nodelay() -> None:
+    from orderdesk_mcp.entrypoints.serve import _bind
+
+    accepted: list[int] = []
+    sock = _bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    loop = asyncio.get_running_loop()
+
+    class _Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            raw = transport.get_extra_info("socket")
+            accepted.append(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    server = await loop.create_server(_Probe, sock=sock)  # what uvicorn does with the socket
+    try:
+        with anyio.fail_after(5):
+            stream = await anyio.connect_tcp("127.0.0.1", port)
+            while not accepted:
+                await anyio.sleep(0.01)
+            await stream.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert accepted == [1]

@@ -126,6 +126,8 @@ def _bind(host: str, port: int) -> socket.socket:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as exc:
         raise SettingsError(f"cannot listen on {host!r}: the host name does not resolve") from exc
+    # getaddrinfo's protocol (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on connections accepted
+    # from a socket that says it is TCP; without it Nagle meets delayed ACK (~40 ms per request).
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
