@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -72,6 +73,7 @@ class CallTelemetry:
 
     def __init__(self, *, clock: Clock) -> None:
         self._clock = clock
+        self._children: dict[tuple[object, ...], Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._calls = Counter(
@@ -109,6 +111,14 @@ class CallTelemetry:
             "orderdesk_write_lock_wait_seconds", "Seconds spent waiting for write locks", registry=r
         )
 
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """The labelled child, remembered: ``labels()`` takes a lock and validates on every call."""
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def exposition(self) -> bytes:
         """The metrics in the Prometheus text format (:data:`METRICS_CONTENT_TYPE`)."""
         return generate_latest(self.registry)
@@ -130,19 +140,23 @@ class CallTelemetry:
     def record(self, call: CallContext, observed: ObservedCall, outcome: str, seconds: float) -> None:
         """Add one finished call to the metrics and write its log line."""
         stats = call.stats
-        self._calls.labels(call.tool, outcome).inc()
-        self._latency.labels(call.tool).observe(seconds)
+        self._child(self._calls, call.tool, outcome).inc()
+        self._child(self._latency, call.tool).observe(seconds)
         for (method, status), count in stats.upstream.items():
-            self._upstream.labels(method, str(status)).inc(count)
-        self._retries.inc(stats.retries)
-        self._rate_limited.inc(stats.rate_limited)
-        self._token_wait.inc(stats.token_wait_seconds)
+            self._child(self._upstream, method, str(status)).inc(count)
         for (kind, hit), count in stats.cache.items():
-            self._cache.labels(kind, "hit" if hit else "miss").inc(count)
-        self._joins.inc(stats.flight_joins)
+            self._child(self._cache, kind, "hit" if hit else "miss").inc(count)
+        for counter, amount in (
+            (self._retries, stats.retries),
+            (self._rate_limited, stats.rate_limited),
+            (self._token_wait, stats.token_wait_seconds),
+            (self._joins, stats.flight_joins),
+            (self._lock_wait_seconds, stats.lock_wait_seconds),
+        ):
+            if amount:  # most calls have none of these; skip the lock an increment takes
+                counter.inc(amount)
         if stats.lock_wait_seconds > 0:
             self._lock_waits.inc()
-            self._lock_wait_seconds.inc(stats.lock_wait_seconds)
         if not log.isEnabledFor(logging.INFO):
             return
         fields = {
