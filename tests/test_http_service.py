@@ -278,3 +278,19 @@ async def test_connections_to_the_bound_port_get_tcp_nodelay() -> None:
         server.close()
         await server.wait_closed()
     assert accepted == [1]
+
+
+def test_a_wrong_transport_variable_is_one_line_naming_it(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [CLI, "serve"],
+        env=clean_env(tmp_path, ORDERDESK_TRANSPORT="sse"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert (
+        proc.stderr
+        == "orderdesk-mcp: configuration error: ORDERDESK_TRANSPORT must be stdio or http, got 'sse'\n"
+    )

@@ -48,6 +48,8 @@ def _setup() -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from orderdesk_mcp.entrypoints.serve import serve
 
+    if args.transport not in ("stdio", "http"):  # argparse checks choices on the command line, not defaults
+        raise SettingsError(f"ORDERDESK_TRANSPORT must be stdio or http, got {args.transport!r}")
     settings = _setup()
     serve(settings, transport=args.transport, host=args.host, port=args.port, tenant=args.tenant)
     return 0
