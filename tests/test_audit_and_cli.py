@@ -112,7 +112,9 @@ def test_cli_errors_are_one_line_on_stderr(
 ) -> None:
     _sim_env(monkeypatch, tmp_path)
     assert main(["orders", "get", "999999"]) == 1
-    assert capsys.readouterr().err == "orderdesk-mcp: Order 999999 was not found in store 100001.\n"
+    credentials_line, error_line = capsys.readouterr().err.splitlines()
+    assert credentials_line.startswith("orderdesk-mcp: credentials: the built-in simulator")
+    assert error_line == "orderdesk-mcp: Order 999999 was not found in store 100001."
     monkeypatch.setenv("ORDERDESK_CACHE_TTL", "-5")
     assert main(["orders", "list"]) == 2
     assert capsys.readouterr().err == (

@@ -56,7 +56,7 @@ def http_server(tmp_path: Path) -> Iterator[str]:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
         assert b"MCP over streamable HTTP at http://127.0.0.1:" in err
-        assert b"serving the built-in simulator" in err
+        assert b"orderdesk-mcp: credentials: the built-in simulator (store 100001" in err
 
 
 async def test_stdio_server_lists_and_reads_sample_orders(tmp_path: Path) -> None:

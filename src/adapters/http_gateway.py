@@ -128,6 +128,8 @@ class HttpOrderGateway:
                 method, f"{self._base}{path}", params=params, json=body, headers=headers
             ) as response:
                 record_upstream(method, response.status)
+                if response.status >= 400:
+                    log.warning("OrderDesk answered %d to %s %s", response.status, method, path)
                 raw = await self._read_capped(response)
                 answer = Answer(
                     status=response.status,
@@ -135,6 +137,7 @@ class HttpOrderGateway:
                     body=decode_body(raw),
                 )
         except aiohttp.ClientConnectorError as exc:
+            log.warning("%s %s failed: could not connect to OrderDesk", method, path)
             raise UpstreamUnavailable("could not connect") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else "connection lost"

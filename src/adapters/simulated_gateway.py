@@ -36,6 +36,7 @@ from orderdesk_mcp.adapters._reach_wire import (
 )
 from orderdesk_mcp.adapters.simulator import SimError, SimulatorState
 from orderdesk_mcp.adapters.simulator._faults import HttpFault
+from orderdesk_mcp.domain.context import record_upstream
 from orderdesk_mcp.domain.errors import (
     AuthenticationFailed,
     OutcomeUnknown,
@@ -88,7 +89,7 @@ class SimulatedOrderGateway:
         *,
         order_id: str | None = None,
         creates: bool = False,
-        method: str = "",
+        method: str = "GET",
     ) -> _T:
         """Run ``operation`` as OrderDesk would answer it, raising the domain error of any failure."""
         try:
@@ -101,15 +102,11 @@ class SimulatedOrderGateway:
             raise
 
     def _answer(
-        self,
-        store: StoreRef,
-        path: str,
-        operation: Callable[[], _T],
-        *,
-        order_id: str | None,
-        method: str = "",
+        self, store: StoreRef, path: str, operation: Callable[[], _T], *, order_id: str | None, method: str
     ) -> _T:
         fault = self._state.faults.take_http(path, kinds=_IN_PROCESS, method=method)
+        if fault is not None:  # counted like HTTP requests (status 0: the answer was lost)
+            record_upstream(method, 0 if fault.kind == "drop" else _fault_answer(fault).status)
         if fault is not None and fault.kind == "drop":
             if fault.after_processing:
                 with contextlib.suppress(SimError):  # the answer is lost either way
@@ -118,11 +115,14 @@ class SimulatedOrderGateway:
         if fault is not None:
             check_answer(_fault_answer(fault), store=store, order_id=order_id)
         try:
-            return operation()
+            result = operation()
         except SimError as exc:
+            record_upstream(method, exc.status)
             body = {"status": "error", "message": exc.message}
             check_answer(Answer(status=exc.status, headers={}, body=body), store=store, order_id=order_id)
             raise AssertionError("check_answer accepted an error answer") from exc  # pragma: no cover
+        record_upstream(method, 200)
+        return result
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
         """Return the full order. Raises: OrderNotFound (and the port's common errors)."""

@@ -14,7 +14,7 @@ import anyio
 from orderdesk_mcp.adapters.keyring import KeyringError
 from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
 from orderdesk_mcp.domain.errors import OrderDeskError
-from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, choose_store
+from orderdesk_mcp.domain.tenancy import choose_store
 from orderdesk_mcp.entrypoints import cli_admin, cli_audit
 from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 
@@ -25,12 +25,10 @@ _MASTER_KEY = "ORDERDESK_MASTER_KEY"
 
 
 def _load() -> Settings:
-    from orderdesk_mcp.entrypoints.paths import data_dir_from
+    from orderdesk_mcp.entrypoints.paths import credentials_db, default_data_dir
     from orderdesk_mcp.entrypoints.settings import load_settings
 
-    probe = load_settings()
-    sqlite_db = data_dir_from(probe.data_dir or None) / "credentials.sqlite3"
-    return load_settings(sqlite_available=sqlite_db.exists()) if sqlite_db.exists() else probe
+    return load_settings(sqlite_available=credentials_db(default_data_dir()).exists())
 
 
 def _setup() -> Settings:
@@ -50,8 +48,10 @@ def _setup() -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from orderdesk_mcp.entrypoints.serve import serve
 
+    if args.transport not in ("stdio", "http"):  # argparse checks choices on the command line, not defaults
+        raise SettingsError(f"ORDERDESK_TRANSPORT must be stdio or http, got {args.transport!r}")
     settings = _setup()
-    serve(settings, transport=args.transport, host=args.host, port=args.port)
+    serve(settings, transport=args.transport, host=args.host, port=args.port, tenant=args.tenant)
     return 0
 
 
@@ -69,14 +69,18 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-async def _with_services(action: Callable[[Any, Any], Any], store: str | None) -> Any:
+async def _with_services(action: Callable[[Any, Any], Any], args: argparse.Namespace) -> Any:
     from orderdesk_mcp.domain.context import CallContext, call_context, new_correlation_id
     from orderdesk_mcp.entrypoints.container import Container, open_services
+    from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
+    from orderdesk_mcp.entrypoints.logging_setup import announce
 
     settings = _setup()
+    choice = choose_credentials(settings, mode="cli", tenant=args.tenant, env=os.environ)
+    announce(choice.line)  # says so when the answer comes from the simulator, not OrderDesk
     container = Container(settings=settings)
     async with open_services(container) as app:
-        ref = choose_store(await app.credentials.stores(DEFAULT_TENANT), store).ref
+        ref = choose_store(await app.credentials.stores(choice.tenant), args.store).ref
         deadline = app.clock.monotonic() + settings.call_timeout
         with call_context(CallContext(correlation_id=new_correlation_id(), deadline=deadline, tool="cli")):
             return await action(app, ref)
@@ -90,7 +94,7 @@ def _orders_get(args: argparse.Namespace) -> int:
         order = await app.get_order(GetOrderCommand.parse(ref, args.order_id))
         return get_out(order, fields=None, folders=await folders_or_none(app, ref), budget=_NO_BUDGET)
 
-    _print_json(anyio.run(_with_services, action, args.store))
+    _print_json(anyio.run(_with_services, action, args))
     return 0
 
 
@@ -112,19 +116,64 @@ def _orders_list(args: argparse.Namespace) -> int:
         folders = await folders_or_none(app, ref)
         return list_out(page, view="full", fields=None, folders=folders, budget=_NO_BUDGET)
 
-    _print_json(anyio.run(_with_services, action, args.store))
+    _print_json(anyio.run(_with_services, action, args))
     return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("orderdesk-mcp")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
+        return "unknown (not installed)"
+
+
+def _env_default(variable: str, fallback: str) -> str:
+    return os.environ.get(variable, "").strip() or fallback
+
+
+_TENANT_HELP = (
+    "tenant of the encrypted credential store to serve (needed when it has several) "
+    "(default: the only tenant; env: ORDERDESK_TENANT)"
+)
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the MCP server (stdio by default)",
+        description="Run the MCP server. Every ORDERDESK_* variable (see the README) applies too.",
+    )
+    serve.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        default=_env_default("ORDERDESK_TRANSPORT", "stdio"),
+        help="stdio for one local client; http for streamable HTTP at /mcp, with /healthz, /readyz and "
+        "/metrics (default: %(default)s; env: ORDERDESK_TRANSPORT)",
+    )
+    serve.add_argument(
+        "--host",
+        default=_env_default("ORDERDESK_HOST", "127.0.0.1"),
+        help="address to listen on over http; anything but loopback needs a bearer token "
+        "(default: %(default)s; env: ORDERDESK_HOST)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=_env_default("ORDERDESK_PORT", "8000"),
+        help="TCP port to listen on over http; 0 picks a free one "
+        "(default: %(default)s; env: ORDERDESK_PORT)",
+    )
+    serve.add_argument("--tenant", default=None, help=_TENANT_HELP)
+    serve.set_defaults(handler=_serve)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderdesk-mcp", description="OrderDesk for AI agents, over MCP.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(handler=_serve)
+    _serve_parser(sub)
 
     sim = sub.add_parser("simulator", help="run the OrderDesk simulator as an HTTP server")
     sim.add_argument("--host", default="127.0.0.1")
@@ -137,7 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     orders_sub = orders.add_subparsers(dest="orders_command", required=True)
     get = orders_sub.add_parser("get", help="print one order")
     get.add_argument("order_id")
-    get.add_argument("--store")
+    get.add_argument("--store", help="store id or alias (default: the tenant's only store)")
+    get.add_argument("--tenant", default=None, help=_TENANT_HELP)
     get.set_defaults(handler=_orders_get)
     lst = orders_sub.add_parser("list", help="print one page of orders")
     lst.add_argument("--limit", type=int, default=50)
@@ -146,7 +196,8 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--status", help="folder name, e.g. New")
     lst.add_argument("--source-id")
     lst.add_argument("--email")
-    lst.add_argument("--store")
+    lst.add_argument("--store", help="store id or alias (default: the tenant's only store)")
+    lst.add_argument("--tenant", default=None, help=_TENANT_HELP)
     lst.set_defaults(handler=_orders_list)
 
     cli_audit.register(sub)

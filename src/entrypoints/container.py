@@ -42,6 +42,7 @@ from orderdesk_mcp.domain.use_cases.resilient_folders import ResilientFolderDire
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
 from orderdesk_mcp.entrypoints import reach_wiring
+from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry
 from orderdesk_mcp.entrypoints.paths import data_dir_from
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
@@ -255,6 +256,7 @@ class Container(containers.DeclarativeContainer):
         folders=list_folders, lock=write_lock, cache=cache, records=idempotency, audit=audit, limiter=limiter,
         clock=clock, jitter=jitter,
     )  # fmt: skip
+    telemetry = providers.Singleton(CallTelemetry, clock=clock)  # one metrics registry per server
 
 
 @asynccontextmanager
@@ -289,4 +291,5 @@ async def open_services(c: Container) -> AsyncIterator[AppServices]:
             update_order=c.update_order(),
             delete_order=c.delete_order(),
             reach=c.reach(),
+            telemetry=c.telemetry(),
         )

@@ -68,12 +68,14 @@ async def tool_call(
         tenant=tenant,
         tool=tool,
     )
-    with call_context(call):
+    # Telemetry (call_telemetry.py): times the call, then turns its stats into metrics and a log line.
+    with call_context(call), app.telemetry.observe(call) as observed:
         try:
             _reject_unknown(_arguments(ctx), allowed)
             if writes and app.settings.read_only:
                 raise ReadOnlyMode(tool)
             access = choose_store(await app.credentials.stores(tenant), store)
+            observed.store = access.ref.store_id  # telemetry
             if writes and access.read_only:
                 raise ReadOnlyMode(tool, access.ref.store_id)
             with anyio.fail_after(timeout):

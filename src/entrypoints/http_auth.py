@@ -26,7 +26,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -34,7 +35,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT
 
-__all__ = ["BearerAuthMiddleware", "TokenAuthenticator", "current_tenant", "tenant_of_request"]
+__all__ = [
+    "BearerAuthMiddleware",
+    "TokenAuthenticator",
+    "current_tenant",
+    "serving_tenant",
+    "tenant_of_request",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,20 @@ class TokenAuthenticator(Protocol):
 def current_tenant() -> str | None:
     """The tenant of the HTTP request in progress in this task, if the middleware set one."""
     return _tenant_var.get()
+
+
+@contextmanager
+def serving_tenant(tenant: str) -> Iterator[None]:
+    """Serve ``tenant`` to every call started inside this block that has no request of its own.
+
+    Over stdio one process serves one tenant (``ORDERDESK_TENANT``/``--tenant``); set it around
+    the whole server run, so every task the server starts inherits it.
+    """
+    reset = _tenant_var.set(tenant)
+    try:
+        yield
+    finally:
+        _tenant_var.reset(reset)
 
 
 def tenant_of_request(request: object | None) -> str:

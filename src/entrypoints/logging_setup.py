@@ -15,7 +15,9 @@ from collections.abc import Iterable
 
 from orderdesk_mcp.domain.context import current_call
 
-__all__ = ["configure_logging", "install_call_context_records"]
+__all__ = ["announce", "configure_logging", "install_call_context_records"]
+
+_STARTUP = "orderdesk_mcp.startup"
 
 
 def install_call_context_records() -> None:
@@ -62,24 +64,57 @@ class _JsonFormatter(logging.Formatter):
             "correlation_id": getattr(record, "correlation_id", "-"),
             "tool": getattr(record, "tool", "-"),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({k: v for k, v in fields.items() if k not in entry})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _TextFormatter(logging.Formatter):
+    """Start-up lines read as plain sentences; everything else carries time, level and call."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == _STARTUP:
+            return record.getMessage()
+        return super().format(record)
+
+
+def announce(line: str) -> None:
+    """One start-up line on stderr: the bare sentence, or a JSON record with ``ORDERDESK_LOG_FORMAT=json``.
+
+    Shown at any log level (the start-up logger is pinned to INFO).
+    """
+    logger = logging.getLogger(_STARTUP)
+    logger.setLevel(logging.INFO)
+    logger.info("%s", line)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it), never a stale one."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Send every log record to stderr in ``fmt`` ("text" or "json") with call context."""
     install_call_context_records()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.addFilter(_CallContextFilter(secrets))
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s")
-        )
+        handler.setFormatter(_TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # The SDK logs every session-manager start at INFO; ours say what matters. DEBUG shows all.
+    logging.getLogger("mcp").setLevel(level if level == "DEBUG" else "WARNING")

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import logging
-import sys
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp
 
 from orderdesk_mcp.entrypoints.container import Container, open_services
+from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
+from orderdesk_mcp.entrypoints.http_auth import TokenAuthenticator, serving_tenant
+from orderdesk_mcp.entrypoints.logging_setup import announce
 from orderdesk_mcp.entrypoints.mcp_server import build_server
 from orderdesk_mcp.entrypoints.services import AppServices
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID, Settings, SettingsError
+from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 
-__all__ = ["create_server", "serve"]
+__all__ = ["PortInUse", "StaticTokenAuthenticator", "build_http_app", "create_server", "serve"]
 
 log = logging.getLogger(__name__)
+
+
+class PortInUse(SettingsError):
+    """The HTTP port is taken; the message names it and how to choose another."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"port {port} on {host} is already in use (is another server running?); choose another with "
+            f"--port {port + 1} or PORT={port + 1} make run"
+        )
 
 
 def create_server(container: Container) -> MCPServer[AppServices]:
@@ -55,49 +71,117 @@ class StaticTokenAuthenticator:
         return self._tenant if hmac.compare_digest(token.encode(), self._token) else None
 
 
-def _announce(settings: Settings) -> None:
-    if settings.gateway == "simulator":
-        sys.stderr.write(
-            f"orderdesk-mcp: no OrderDesk credentials set; serving the built-in simulator "
-            f"(store {SIMULATOR_STORE_ID}, {settings.simulator_orders} sample orders)\n"
-        )
-    if settings.read_only:
-        sys.stderr.write(
-            "orderdesk-mcp: read-only mode: orders_create, orders_update and orders_delete are disabled\n"
-        )
+def serve(
+    settings: Settings,
+    *,
+    transport: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    tenant: str | None = None,
+) -> None:
+    """Run until interrupted.
 
-
-def serve(settings: Settings, *, transport: str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run until interrupted. Raises: SettingsError for an unsafe HTTP set-up."""
+    Raises:
+        SettingsError: an unsafe HTTP set-up, a tenant that cannot be chosen, or the port in use.
+    """
+    choice = choose_credentials(
+        settings, mode="http" if transport == "http" else "stdio", tenant=tenant, env=os.environ
+    )
     container = Container(settings=settings)
     server = create_server(container)
-    _announce(settings)
     if transport == "stdio":
-        anyio.run(server.run_stdio_async)
+        _announce(choice.line, settings)
+        with serving_tenant(choice.tenant):  # stdio serves one tenant; no request carries a token
+            anyio.run(server.run_stdio_async)
         return
-    anyio.run(_serve_http, server, container, settings, host, port)
+    authenticator = _authenticator(container, settings, host)
+    sock = _bind(host, port)  # before any line: a taken port is the only thing said
+    _announce(choice.line, settings)
+    anyio.run(_serve_http, server, container, authenticator, sock, host)
+
+
+def _announce(credentials_line: str, settings: Settings) -> None:
+    announce(credentials_line)
+    if settings.read_only:
+        announce("orderdesk-mcp: read-only mode: the tools that create, change or delete are disabled")
+
+
+def _authenticator(container: Container, settings: Settings, host: str) -> TokenAuthenticator | None:
+    if settings.credentials == "sqlite":
+        authenticator: TokenAuthenticator = container.credentials()
+        return authenticator
+    if settings.http_token:
+        return StaticTokenAuthenticator(settings.http_token)
+    if _is_loopback(host):
+        return None
+    raise SettingsError(
+        f"refusing to serve without authentication on {host}; set ORDERDESK_HTTP_TOKEN or add tenants "
+        "(orderdesk-mcp tenants add NAME), or bind to 127.0.0.1"
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A bound socket, so a taken port is one clear line before anything starts."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise SettingsError(f"cannot listen on {host!r}: the host name does not resolve") from exc
+    # getaddrinfo's protocol (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on connections accepted
+    # from a socket that says it is TCP; without it Nagle meets delayed ACK (~40 ms per request).
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(host, port) from None
+        raise SettingsError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def build_http_app(
+    server: MCPServer[AppServices], container: Container, authenticator: TokenAuthenticator | None, host: str
+) -> ASGIApp:
+    """MCP (stateless, behind bearer auth when configured) plus the health, readiness and metrics routes."""
+    from orderdesk_mcp.entrypoints.http_app import ServiceRouter, readiness_probes
+
+    mcp_app: ASGIApp = server.streamable_http_app(host=host, stateless_http=True)
+    protect = None if authenticator is None else partial(_protected, authenticator=authenticator)
+    return ServiceRouter(
+        protect(mcp_app) if protect else mcp_app,
+        telemetry=container.telemetry(),
+        probes=lambda: readiness_probes(container.credentials(), container.redis_client()),
+        protect_metrics=None if _is_loopback(host) else protect,
+    )
+
+
+def _protected(app: ASGIApp, *, authenticator: TokenAuthenticator) -> ASGIApp:
+    from orderdesk_mcp.entrypoints.http_auth import BearerAuthMiddleware
+
+    return BearerAuthMiddleware(app, credentials=authenticator)
 
 
 async def _serve_http(
-    server: MCPServer[AppServices], container: Container, settings: Settings, host: str, port: int
+    server: MCPServer[AppServices],
+    container: Container,
+    authenticator: TokenAuthenticator | None,
+    sock: socket.socket,
+    host: str,
 ) -> None:
     import uvicorn
 
-    from orderdesk_mcp.entrypoints.http_auth import BearerAuthMiddleware
+    port = int(sock.getsockname()[1])
+    app = build_http_app(server, container, authenticator, host)
+    shown = f"[{host}]" if ":" in host else host
 
-    app = server.streamable_http_app(host=host)
-    asgi: ASGIApp
-    if settings.credentials == "sqlite":
-        asgi = BearerAuthMiddleware(app, credentials=container.credentials())
-    elif settings.http_token:
-        asgi = BearerAuthMiddleware(app, credentials=StaticTokenAuthenticator(settings.http_token))
-    elif _is_loopback(host):
-        asgi = app
-    else:
-        raise SettingsError(
-            f"refusing to serve without authentication on {host}; set ORDERDESK_HTTP_TOKEN or add tenants "
-            "(orderdesk-mcp tenants add NAME), or bind to 127.0.0.1"
-        )
-    sys.stderr.write(f"orderdesk-mcp: MCP over streamable HTTP at http://{host}:{port}/mcp\n")
-    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on")
-    await uvicorn.Server(config).serve()
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # the lifespan is up and the socket listens: now it is true
+                announce(f"orderdesk-mcp: MCP over streamable HTTP at http://{shown}:{port}/mcp (ready)")
+
+    # log_config=None: uvicorn's records go through our handler (text or JSON), not its own.
+    config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="on", access_log=False)
+    await _Server(config).serve(sockets=[sock])

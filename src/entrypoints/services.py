@@ -11,6 +11,7 @@ from orderdesk_mcp.domain.use_cases.get_order import GetOrder
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry
 from orderdesk_mcp.entrypoints.reach_services import ReachServices
 from orderdesk_mcp.entrypoints.settings import Settings
 from orderdesk_mcp.ports.clock import Clock
@@ -32,3 +33,4 @@ class AppServices:
     update_order: UpdateOrder
     delete_order: DeleteOrder
     reach: ReachServices  # orders_move, orders_add_note, shipments_*, inventory_*
+    telemetry: CallTelemetry

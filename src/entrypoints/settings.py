@@ -68,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     simulator_orders: int = 25
     audit_values: Literal["full", "masked", "none"] = "masked"
     max_result_chars: int = 20_000
+    tenant: str = ""  # the tenant stdio and the CLI serve from the encrypted store ("" = the only one)
 
     def __repr__(self) -> str:  # keep secrets out of any accidental log line
         shown = f"gateway={self.gateway!r}, credentials={self.credentials!r}, store_id={self.store_id!r}"
@@ -97,6 +98,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_SIMULATOR_ORDERS": "simulator_orders",
     "ORDERDESK_AUDIT_VALUES": "audit_values",
     "ORDERDESK_MAX_RESULT_CHARS": "max_result_chars",
+    "ORDERDESK_TENANT": "tenant",
 }
 _SECRET_FIELDS = {"api_key", "http_token"}
 _EXPECTED = {
@@ -188,6 +190,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, sqlite_available: boo
         expected = _EXPECTED.get(field, "valid")
         raise SettingsError(f"{var} must be {expected}, got {raw.get(field)!r}") from None
     _validate(settings)
+    if "base_url" in raw and settings.credentials == "simulator":
+        raise SettingsError(
+            "ORDERDESK_BASE_URL is set but no credentials are: set ORDERDESK_STORE_ID and ORDERDESK_API_KEY "
+            "too (or add a store: orderdesk-mcp stores add), or unset ORDERDESK_BASE_URL to use the "
+            "built-in simulator"
+        )
     return settings
 
 

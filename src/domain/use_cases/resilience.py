@@ -15,6 +15,7 @@ and leaves any retry to the caller (an update re-reads and re-merges before a se
 from __future__ import annotations
 
 import contextvars
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from orderdesk_mcp.ports.rate_limiter import RateLimiter
 __all__ = ["Resilience"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class _Prepaid:
@@ -143,5 +145,10 @@ class Resilience:
                 if remaining is not None and delay >= remaining:
                     raise exc from exc.__cause__
                 record_retry()
+                log.warning(
+                    "%s from OrderDesk for store %s; waiting %.2f s before attempt %d of %d",
+                    "429 (rate limited)" if isinstance(exc, RateLimited) else type(exc).__name__,
+                    store.store_id, delay, attempt + 1, self._policy.attempts,
+                )  # fmt: skip
                 await self._clock.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,71 @@
+"""Per-call telemetry in process: each server counts only its own calls, and outcomes are named."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from orderdesk_mcp.domain.context import CallContext
+from orderdesk_mcp.domain.errors import OrderNotFound
+from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry, outcome_of
+from tests.fakes import FakeClock
+from tests.mcp_harness import make_container, mcp_client
+
+pytestmark = pytest.mark.anyio
+
+GET, LIST = "orders_get", "orders_list"  # the tool names on this branch
+
+
+def _sample(telemetry: CallTelemetry, name: str, **labels: str) -> float:
+    value = telemetry.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def test_two_servers_in_one_process_keep_their_own_metrics(tmp_path: Path) -> None:
+    first, second = make_container(tmp_path / "a"), make_container(tmp_path / "b")
+    async with mcp_client(first) as one, mcp_client(second) as two:
+        await one.call_tool(LIST, {"limit": 1})
+        await one.call_tool(LIST, {"limit": 1})
+        await two.call_tool(GET, {"order_id": "999999999"})
+    a, b = first.telemetry(), second.telemetry()
+    assert _sample(a, "orderdesk_tool_calls_total", tool=LIST, outcome="ok") == 2
+    assert _sample(a, "orderdesk_cache_lookups_total", kind="list", result="hit") == 1
+    assert _sample(a, "orderdesk_tool_calls_total", tool=GET, outcome="OrderNotFound") == 0
+    assert _sample(b, "orderdesk_tool_calls_total", tool=GET, outcome="OrderNotFound") == 1
+    assert _sample(b, "orderdesk_upstream_requests_total", method="GET", status="404") == 1
+    assert _sample(b, "orderdesk_tool_calls_total", tool=LIST, outcome="ok") == 0
+
+
+async def test_a_timed_call_logs_one_line_with_its_duration_from_the_clock(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    telemetry = CallTelemetry(clock=clock)
+    call = CallContext(correlation_id="c0ffee", tenant="acme", tool=GET)
+    call.stats.upstream[("GET", 200)] += 2
+    call.stats.cache[("order", True)] += 1
+    call.stats.retries = 1
+    with caplog.at_level(logging.INFO, logger="orderdesk_mcp.calls"), telemetry.observe(call) as observed:
+        observed.store = "12345"
+        await clock.sleep(0.25)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"tool call tool={GET} tenant=acme store=12345 outcome=ok duration_ms=250.0 upstream_requests=2 "
+        "cache=hit attempts=0 retries=1"
+    ]
+    assert _sample(telemetry, "orderdesk_tool_call_duration_seconds_sum", tool=GET) == 0.25
+    assert _sample(telemetry, "orderdesk_upstream_retries_total") == 1
+
+
+def test_outcomes_name_the_domain_error_the_deadline_a_cancellation_or_an_internal_error() -> None:
+    wrapped = RuntimeError("tool error")
+    wrapped.__cause__ = OrderNotFound("1", "2")
+    timed_out = RuntimeError("tool error")
+    timed_out.__cause__ = TimeoutError()
+    assert outcome_of(None) == "ok"
+    assert outcome_of(wrapped) == "OrderNotFound"
+    assert outcome_of(timed_out) == "DeadlineExceeded"
+    assert outcome_of(asyncio.CancelledError()) == "cancelled"
+    assert outcome_of(ValueError("boom")) == "internal_error"
