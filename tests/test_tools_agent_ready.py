@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -337,3 +338,10 @@ async def test_a_client_answering_the_confirmation_with_an_error_is_told_how_to_
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == UNCONFIRMED
     assert "500001" in state.orders(STORE)
+
+
+async def test_the_server_reports_the_installed_package_version(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        info = client.server_info
+    assert info is not None
+    assert (info.name, info.version) == ("orderdesk-mcp", version("orderdesk-mcp"))

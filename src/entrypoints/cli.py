@@ -16,6 +16,7 @@ from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
 from orderdesk_mcp.domain.errors import OrderDeskError
 from orderdesk_mcp.domain.tenancy import choose_store
 from orderdesk_mcp.entrypoints import cli_admin, cli_audit
+from orderdesk_mcp.entrypoints.about import package_version
 from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -120,15 +121,6 @@ def _orders_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("orderdesk-mcp")
-    except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
-        return "unknown (not installed)"
-
-
 def _env_default(variable: str, fallback: str) -> str:
     return os.environ.get(variable, "").strip() or fallback
 
@@ -171,7 +163,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderdesk-mcp", description="OrderDesk for AI agents, over MCP.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
 

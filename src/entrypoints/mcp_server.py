@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.entrypoints import tools_folders, tools_order_writes, tools_orders
+from orderdesk_mcp.entrypoints.about import package_version
 from orderdesk_mcp.entrypoints.argument_errors import describe_errors
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.tools_inventory import register_inventory_tools
@@ -79,7 +80,11 @@ def build_server(
     ``extra`` registers more tools (the benchmark's no-op floor) before the server is used.
     """
     mcp: MCPServer[AppServices] = _Server(
-        "orderdesk-mcp", instructions=INSTRUCTIONS, version="0.1.0", lifespan=lifespan, log_level="WARNING"
+        "orderdesk-mcp",
+        instructions=INSTRUCTIONS,
+        version=package_version(),
+        lifespan=lifespan,
+        log_level="WARNING",
     )
     for register in FAMILIES:
         register(mcp, read_only=read_only)
