@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
-from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
 from orderdesk_mcp.domain.commands import DeleteOrderCommand
 from orderdesk_mcp.domain.context import CallContext, call_context
 from orderdesk_mcp.domain.errors import OrderNotFound
@@ -13,8 +15,10 @@ from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
 from tests.fake_cache import FakeOrderCache
 from tests.fakes import FakeAuditLog, FakeClock
+from tests.mcp_harness import make_container, mcp_client
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator
 
 pytestmark = pytest.mark.anyio
@@ -67,3 +71,22 @@ async def test_a_delete_of_a_missing_order_without_a_lost_answer_is_still_not_fo
     with pytest.raises(OrderNotFound) as caught:
         await _delete(_state(), "999999")
     assert str(caught.value) == f"Order 999999 was not found in store {STORE_ID}."
+
+
+async def test_orders_delete_tells_the_agent_when_the_first_answer_was_lost(tmp_path: Path) -> None:
+    state = default_state(store_id=SIMULATOR_STORE_ID, api_key=SIMULATOR_API_KEY, sample_count=3)
+    order_id = next(iter(state.orders(SIMULATOR_STORE_ID)))
+    state.faults.drop_next(1, after_processing=True, method="DELETE")
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        lost = await client.call_tool("orders_delete", {"order_id": order_id, "confirm": True})
+        other = next(iter(state.orders(SIMULATOR_STORE_ID)))
+        plain = await client.call_tool("orders_delete", {"order_id": other, "confirm": True})
+    assert not lost.is_error
+    assert lost.structured_content == {
+        "deleted": True,
+        "order_id": order_id,
+        "note": "OrderDesk's answer to the first delete request was lost; the retry found the order already "
+        "gone, so that first request deleted it.",
+    }
+    assert order_id not in state.orders(SIMULATOR_STORE_ID)
+    assert plain.structured_content == {"deleted": True, "order_id": other}  # no note on an ordinary answer

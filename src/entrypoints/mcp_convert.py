@@ -71,7 +71,10 @@ def create_out(result: CreatedOrder, *, folders: Sequence[Folder], budget: int) 
 
 
 def delete_out(result: DeletedOrder) -> DeleteOrderOut:
-    return {"deleted": True, "order_id": result.order_id}
+    out: DeleteOrderOut = {"deleted": True, "order_id": result.order_id}
+    if result.note:
+        out["note"] = result.note
+    return out
 
 
 def folders_out(folders: Sequence[Folder]) -> ListFoldersOut:

@@ -231,6 +231,7 @@ class CreateOrderOut(TypedDict):
 class DeleteOrderOut(TypedDict):
     deleted: bool
     order_id: str
+    note: NotRequired[str]  # said when the first answer was lost and the retry found the order gone
 
 
 class FolderOut(TypedDict):
