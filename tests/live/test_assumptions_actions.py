@@ -78,3 +78,23 @@ async def test_a_move_answers_per_order_and_a_history_note_answers_with_the_orde
     entries = [e for e in answer["order"]["order_history"] if e["note"] == note]
     assert [e["source_name"] for e in entries] == ["API"]
     assert DATE_TIME.fullmatch(entries[0]["date_added"])
+
+
+@reads
+async def test_the_inventory_list_honours_the_code_and_search_filters(orderdesk: OrderDeskWire) -> None:
+    # Section 2.7 barely documents these parameters; inventory_list sends them as they are, so this is
+    # what tells whether OrderDesk filters by them (exact code; name or code containing the text).
+    page = (await orderdesk.get("/inventory-items", limit="50")).obj()["inventory_items"]
+    coded = [item for item in page if str(item.get("code") or "").strip() and str(item.get("name") or "")]
+    if not coded:
+        pytest.skip("the store has no inventory item with a code and a name to filter by")
+    item = coded[0]
+    by_code = (await orderdesk.get("/inventory-items", code=str(item["code"]), limit="50")).obj()
+    assert str(item["id"]) in {str(found["id"]) for found in by_code["inventory_items"]}
+    assert {found["code"] for found in by_code["inventory_items"]} == {item["code"]}
+    word = str(item["name"]).split()[0]
+    by_search = (await orderdesk.get("/inventory-items", search=word.upper(), limit="50")).obj()
+    assert str(item["id"]) in {str(found["id"]) for found in by_search["inventory_items"]}
+    for found in by_search["inventory_items"]:
+        text = f"{found.get('name', '')}\n{found.get('code', '')}".casefold()
+        assert word.casefold() in text, found
