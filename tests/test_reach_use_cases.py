@@ -7,7 +7,7 @@ what OrderDesk holds, the audit records, the cache.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,6 +48,7 @@ from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote, note_body_hash
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
 from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
@@ -423,3 +424,60 @@ async def test_update_may_change_a_field_the_item_already_has_even_if_undocument
     result = await world.update_item()(UpdateItemCommand.parse(STORE, 2501, {"x_bin": {"aisle": [5]}}))
     assert result.changed_fields == ("x_bin",)
     assert world.inventory.items["2501"]["x_bin"] == {"aisle": [5]}
+
+
+# -- cache invalidation after the order writes -----------------------------------------------------
+
+
+class InvalidationFails(MemoryOrderCache):
+    """The cache backend freezing exactly when a write invalidates (as Redis did in issue 15)."""
+
+    failing = False
+
+    async def invalidate(self, *, counters: Sequence[str], keys: Sequence[str]) -> list[int] | None:
+        if self.failing:
+            return None
+        return await super().invalidate(counters=counters, keys=keys)
+
+
+async def test_a_failed_invalidation_after_a_move_note_or_shipment_is_retried_and_bypassed_meanwhile() -> (
+    None
+):
+    world = World()
+    cache = InvalidationFails(clock=world.clock)
+    world.cache, world.folders = cache, ListFolders(directory=world.gateway, cache=cache)
+    world.state.orders(STORE_ID)["500001"]["folder_id"] = 1
+    invalidations = Invalidations(cache=cache, clock=world.clock, ttl=15.0)
+    async with invalidations:
+        cache.failing = True
+        move = MoveOrders(
+            gateway=world.gateway, actions=world.gateway, folders=world.folders, lock=world.lock, cache=cache,
+            audit=world.audit, clock=world.clock, invalidations=invalidations,
+        )  # fmt: skip
+        note = AddOrderNote(
+            actions=world.gateway, records=cache, cache=cache, audit=world.audit, clock=world.clock,
+            invalidations=invalidations,
+        )  # fmt: skip
+        add = AddShipment(
+            shipments=world.gateway, gateway=world.gateway, lock=world.lock, cache=cache, audit=world.audit,
+            clock=world.clock, invalidations=invalidations,
+        )  # fmt: skip
+        delete = DeleteShipment(
+            shipments=world.gateway,
+            cache=cache,
+            audit=world.audit,
+            clock=world.clock,
+            invalidations=invalidations,
+        )
+        await move(MoveOrdersCommand.parse(STORE, ["500001"], "prepared"))
+        await note(AddNoteCommand.parse(STORE, "500002", "Customer called"))
+        await add(_ups("500003"))
+        shipment = (await add(_ups("500004"))).shipment
+        await delete(DeleteShipmentCommand.parse(STORE, "500004", shipment.id, confirm=True))
+        assert invalidations.pending == 4
+        assert all(invalidations.bypassing(STORE, o) for o in ("500001", "500002", "500003", "500004"))
+        assert not invalidations.bypassing(STORE, "500005")
+        cache.failing = False
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert invalidations.pending == 0  # the background retry landed for every one of them

@@ -254,7 +254,7 @@ class Container(containers.DeclarativeContainer):
     reach = providers.Factory(
         reach_wiring.reach_services, settings=settings, upstream=upstream, gateway=gateway,
         folders=list_folders, lock=write_lock, cache=cache, records=idempotency, audit=audit, limiter=limiter,
-        clock=clock, jitter=jitter,
+        clock=clock, jitter=jitter, invalidations=invalidations,
     )  # fmt: skip
     telemetry = providers.Singleton(CallTelemetry, clock=clock)  # one metrics registry per server
 

@@ -15,6 +15,7 @@ from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
 from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem, ListInventory
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
@@ -50,6 +51,7 @@ def reach_services(
     limiter: RateLimiter,
     clock: Clock,
     jitter: Callable[[], float],
+    invalidations: Invalidations | None = None,
 ) -> ReachServices:
     """Every use case of the family; ``upstream`` implements each of its ports."""
     policy = RetryPolicy()
@@ -72,13 +74,29 @@ def reach_services(
             cache=cache,
             audit=audit,
             clock=clock,
+            invalidations=invalidations,
         ),
-        add_order_note=AddOrderNote(actions=actions, records=records, cache=cache, audit=audit, clock=clock),
+        add_order_note=AddOrderNote(
+            actions=actions,
+            records=records,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+            invalidations=invalidations,
+        ),
         list_shipments=ListShipments(shipments=shipments),
         add_shipment=AddShipment(
-            shipments=shipments, gateway=gateway, lock=lock, cache=cache, audit=audit, clock=clock
+            shipments=shipments,
+            gateway=gateway,
+            lock=lock,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+            invalidations=invalidations,
         ),
-        delete_shipment=DeleteShipment(shipments=shipments, cache=cache, audit=audit, clock=clock),
+        delete_shipment=DeleteShipment(
+            shipments=shipments, cache=cache, audit=audit, clock=clock, invalidations=invalidations
+        ),
         list_inventory=ListInventory(inventory=inventory, cache=cache, ttl=ttl),
         get_inventory_item=GetInventoryItem(inventory=inventory, cache=cache, ttl=ttl),
         update_inventory_item=UpdateInventoryItem(

@@ -25,7 +25,7 @@ from orderdesk_mcp.domain.reach_results import AddedNote
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -50,12 +50,14 @@ class AddOrderNote:
         cache: OrderCache,
         audit: AuditLog,
         clock: Clock,
+        invalidations: Invalidations | None = None,
         idempotency_ttl: float = 86_400.0,
         lease: float = 120.0,
     ) -> None:
         self._actions = actions
         self._records = records
         self._cache = cache
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
         self._ttl = idempotency_ttl
@@ -129,7 +131,7 @@ class AddOrderNote:
             order = await self._actions.add_history_note(cmd.store, cmd.order_id, cmd.note)
         finally:
             with anyio.CancelScope(shield=True):
-                await invalidate_order(self._cache, cmd.store, cmd.order_id)
+                await self._invalidations.after_write(cmd.store, cmd.order_id)
         history = order.doc.get("order_history")
         # the fingerprint orders_get would show: OrderDesk's GET carries no order_history
         plain = Order.from_document({k: v for k, v in order.doc.items() if k != "order_history"})

@@ -18,7 +18,7 @@ from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.shipment import NewShipment, Shipment, find_shipment
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -41,11 +41,13 @@ class AddShipment:
         cache: OrderCache,
         audit: AuditLog,
         clock: Clock,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._shipments = shipments
         self._gateway = gateway
         self._lock = lock
         self._cache = cache
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
 
@@ -93,7 +95,7 @@ class AddShipment:
                     raise OutcomeUnknown("shipment", "the answer was lost twice") from exc
                 lost = True
             finally:
-                await invalidate_order(self._cache, store, order_id)
+                await self._invalidations.after_write(store, order_id)
             found = find_shipment(await self._shipments.shipments(store, order_id), new)
             if found is not None:
                 return found, created

@@ -6,7 +6,7 @@ from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError
 from orderdesk_mcp.domain.reach_commands import DeleteShipmentCommand
 from orderdesk_mcp.domain.reach_results import DeletedShipment
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -19,10 +19,17 @@ TOOL = "shipments_delete"
 
 class DeleteShipment:
     def __init__(
-        self, *, shipments: ShipmentGateway, cache: OrderCache, audit: AuditLog, clock: Clock
+        self,
+        *,
+        shipments: ShipmentGateway,
+        cache: OrderCache,
+        audit: AuditLog,
+        clock: Clock,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._shipments = shipments
         self._cache = cache
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
 
@@ -43,7 +50,7 @@ class DeleteShipment:
             )  # fmt: skip
             raise
         finally:
-            await invalidate_order(self._cache, cmd.store, cmd.order_id)
+            await self._invalidations.after_write(cmd.store, cmd.order_id)
         await audit_mutation(
             self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="ok",
             resource=resource,

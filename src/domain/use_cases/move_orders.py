@@ -22,7 +22,7 @@ from orderdesk_mcp.domain.reach_results import FailedMove, MovedOrder, MoveRepor
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
@@ -49,12 +49,14 @@ class MoveOrders:
         cache: OrderCache,
         audit: AuditLog,
         clock: Clock,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._gateway = gateway
         self._actions = actions
         self._folders = folders
         self._lock = lock
         self._cache = cache
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
 
@@ -142,7 +144,7 @@ class MoveOrders:
             reports = await self._reconcile(store, order_ids, target)
         finally:
             for order_id in order_ids:
-                await invalidate_order(self._cache, store, order_id)
+                await self._invalidations.after_write(store, order_id)
         return {r.order_id: r for r in reports}
 
     async def _reconcile(
