@@ -1,16 +1,18 @@
 """The agent workload: what one agent session does to a store, counted in upstream requests.
 
-One task, scripted like a real session: list a page (summary view once the agent-tools
-issue adds views), get 5 of its orders, update 3 of them (one with the fingerprint the get
-returned as ``expected_fingerprint``), add a note or shipment once the OrderDesk-reach issue
-adds the tool, then list the page again. The least any client could send for it:
+One task, scripted like a real session: list a page in the summary view, get 5 of its orders,
+update 3 of them (one with the fingerprint the get returned as ``expected_fingerprint``), add a
+history note to one, then list the page again. The least any client could send for it:
 
     1 list                      the page itself
   + 0 gets                      a list returns the full documents already
   + 3 x (1 GET + 1 PUT)         OrderDesk has no partial update and no version: read, then write
-  + 1 POST per note/shipment    (0 while no such tool exists)
+  + 1 POST                      the history note (append-only: no read needed)
   + 1 list                      the writes changed the page
-  = 8 requests per task (+1 per note)
+  = 9 requests per task
+
+The summary view names each order's folder, which costs us one ``GET /store`` per store every
+5 minutes (the folder cache): counted in what we send, not in the minimum.
 
 The ratio of what we send to that minimum is the figure (target <= 1.1).
 """
@@ -29,11 +31,12 @@ __all__ = ["AGENT_MAX_RATIO", "run_agent_tasks"]
 AGENT_MAX_RATIO = 1.1
 PAGE = 10
 LIST_TOOL, GET_TOOL, UPDATE_TOOL = "orders_list", "orders_get", "orders_update"
-# Hook: once the summary view lands, list as an agent would (e.g. {"view": "summary"}).
-LIST_VIEW: dict[str, Any] = {}
-# Hook: the note/shipment tool of the OrderDesk-reach issue, as (tool name, arguments for an
-# order id). None while the tool does not exist on this branch: then the task adds no note.
-NOTE_TOOL: tuple[str, Any] | None = None
+LIST_VIEW: dict[str, Any] = {"view": "summary"}  # as an agent lists (the default, said out loud)
+# The note of the task, as (tool name, arguments for an order id).
+NOTE_TOOL: tuple[str, Any] | None = (
+    "orders_add_note",
+    lambda order_id: {"order_id": order_id, "note": "Customer called about the delivery date"},
+)
 
 
 def _content(result: Any, what: str) -> dict[str, Any]:
