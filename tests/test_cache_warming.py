@@ -16,11 +16,18 @@ from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.domain.cache_keys import order_key, order_version_key
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.cached_orders import order_to_cache
-from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand, UpdateOrderCommand
+from orderdesk_mcp.domain.commands import (
+    DeleteOrderCommand,
+    GetOrderCommand,
+    ListOrdersCommand,
+    UpdateOrderCommand,
+)
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
+from orderdesk_mcp.domain.errors import OrderNotFound
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations, invalidate_order
+from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
 from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
@@ -195,3 +202,24 @@ async def test_an_error_inside_the_lifespan_passes_through_the_invalidations_unw
     with pytest.raises(ValueError, match="the tool failed"):
         async with world.invalidations:
             raise ValueError("the tool failed")
+
+
+async def test_a_delete_whose_invalidation_failed_is_retried_and_the_order_read_upstream_meanwhile() -> None:
+    world = World()
+    await world.page()  # the list filled the cache with 500002
+    delete = DeleteOrder(
+        gateway=world.gateway, cache=world.cache, audit=FakeAuditLog(), clock=world.clock,
+        invalidations=world.invalidations,
+    )  # fmt: skip
+    async with world.invalidations:
+        world.cache.down = True
+        await delete(DeleteOrderCommand.parse(STORE, "500002", confirm=True))
+        world.cache.down = False
+        assert world.invalidations.bypassing(STORE, "500002")
+        assert world.invalidations.bypassing(STORE)  # and the store's list pages
+        with pytest.raises(OrderNotFound):  # upstream, not the copy the list left behind
+            await world.order("500002")
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert world.invalidations.pending == 0
+        assert await world.cache.get(order_key(STORE, "500002")) is None

@@ -247,8 +247,9 @@ class Container(containers.DeclarativeContainer):
         CreateOrder, gateway=audited_gateway, cache=cache, records=idempotency, audit=audit, clock=clock
     )
     delete_order = providers.Factory(
-        DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock
-    )
+        DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
+        invalidations=invalidations,
+    )  # fmt: skip
 
     # folder moves, shipments, history notes, inventory (entrypoints/reach_wiring.py)
     reach = providers.Factory(

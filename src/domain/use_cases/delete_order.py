@@ -12,7 +12,7 @@ from orderdesk_mcp.domain.context import current_call
 from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError, OrderNotFound
 from orderdesk_mcp.domain.results import DeletedOrder
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -34,9 +34,18 @@ def _an_answer_was_lost() -> bool:
 
 
 class DeleteOrder:
-    def __init__(self, *, gateway: OrderGateway, cache: OrderCache, audit: AuditLog, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        gateway: OrderGateway,
+        cache: OrderCache,
+        audit: AuditLog,
+        clock: Clock,
+        invalidations: Invalidations | None = None,
+    ) -> None:
         self._gateway = gateway
         self._cache = cache
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
 
@@ -68,7 +77,7 @@ class DeleteOrder:
             )  # fmt: skip
             raise
         finally:
-            await invalidate_order(self._cache, cmd.store, cmd.order_id)
+            await self._invalidations.after_write(cmd.store, cmd.order_id)
         await audit_mutation(
             self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="ok"
         )
