@@ -8,8 +8,7 @@ The key is held in memory and never appears in a repr, log or message.
 
 from __future__ import annotations
 
-from typing import Self
-
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.domain.errors import CredentialsMissing
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, StoreAccess
@@ -17,7 +16,7 @@ from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, StoreAccess
 __all__ = ["EnvCredentialStore"]
 
 
-class EnvCredentialStore:
+class EnvCredentialStore(NoOpLifespan):
     """The :class:`~orderdesk_mcp.ports.credentials.CredentialStore` for one configured store.
 
     Args:
@@ -46,12 +45,6 @@ class EnvCredentialStore:
         return (
             f"EnvCredentialStore(tenant={self._access.ref.tenant!r}, store_id={self._access.ref.store_id!r})"
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        return None
 
     async def stores(self, tenant: str) -> tuple[StoreAccess, ...]:
         """The one store for its tenant; nothing for anyone else."""

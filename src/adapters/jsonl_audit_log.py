@@ -29,12 +29,12 @@ import os
 import secrets
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any, Literal
 
 import anyio
 import msgspec
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.domain.redaction import NON_PERSONAL_FIELDS, REDACTED
 from orderdesk_mcp.ports.audit import AuditRecord
 
@@ -121,7 +121,7 @@ def _keep_values(entry: dict[str, Any], values: AuditValues, key: bytes | None) 
     entry["values"] = values
 
 
-class JsonlAuditLog:
+class JsonlAuditLog(NoOpLifespan):
     """An :class:`~orderdesk_mcp.ports.audit.AuditLog` writing one hash-chained JSON line per record.
 
     Args:
@@ -139,14 +139,6 @@ class JsonlAuditLog:
     @property
     def path(self) -> Path:
         return self._path
-
-    async def __aenter__(self) -> JsonlAuditLog:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     async def append(self, record: AuditRecord) -> None:
         """Append ``record`` to the chain; returns once it is on disk."""

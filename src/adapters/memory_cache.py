@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any, NamedTuple
 
 import msgspec
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["ENTRY_OVERHEAD_BYTES", "MemoryOrderCache"]
@@ -39,7 +39,7 @@ class _Entry(NamedTuple):
     size: int
 
 
-class MemoryOrderCache:
+class MemoryOrderCache(NoOpLifespan):
     """An :class:`~orderdesk_mcp.ports.cache.OrderCache` in this process's memory.
 
     A ``ttl`` of zero or less stores nothing (``set`` then just removes the key).
@@ -54,14 +54,6 @@ class MemoryOrderCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._bytes = 0
         self._counters: dict[str, int] = {}
-
-    async def __aenter__(self) -> MemoryOrderCache:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     @property
     def entry_count(self) -> int:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 
 import anyio
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.domain.errors import RateLimited
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.retry import MAX_RETRY_AFTER
@@ -26,7 +26,7 @@ class _Bucket:
     cool_until: float = 0.0
 
 
-class MemoryRateLimiter:
+class MemoryRateLimiter(NoOpLifespan):
     """Burst ``burst``, refill ``per_second``; resynchronised down from ``X-Tokens-Remaining``
     and held back by a cool-down after a 429 that every caller in the process respects."""
 
@@ -36,14 +36,6 @@ class MemoryRateLimiter:
         self._clock = clock
         self._buckets: dict[StoreRef, _Bucket] = {}
         self._lock = anyio.Lock()
-
-    async def __aenter__(self) -> MemoryRateLimiter:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def _bucket(self, store: StoreRef) -> _Bucket:
         now = self._clock.monotonic()

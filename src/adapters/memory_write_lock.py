@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import TracebackType
 
 import anyio
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.domain.context import current_call, record_lock_wait
 from orderdesk_mcp.domain.errors import WriteInProgress
 from orderdesk_mcp.domain.order import StoreRef
@@ -24,20 +24,12 @@ class _Entry:
         self.users = 0
 
 
-class MemoryWriteLock:
+class MemoryWriteLock(NoOpLifespan):
     """Serializes writers in this process; entries are dropped once nobody holds or awaits them."""
 
     def __init__(self, *, clock: Clock) -> None:
         self._clock = clock
         self._entries: dict[tuple[str, str, str], _Entry] = {}
-
-    async def __aenter__(self) -> MemoryWriteLock:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     @asynccontextmanager
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:

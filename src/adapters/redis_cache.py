@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import anyio
@@ -29,6 +28,8 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 
 __all__ = ["RedisOrderCache", "redis_client_from_url"]
 
@@ -58,8 +59,11 @@ def _millis(ttl: float) -> int:
     return max(1, int(ttl * 1000))
 
 
-class RedisOrderCache:
-    """An :class:`~orderdesk_mcp.ports.cache.OrderCache` on Redis; keys are stored as ``prefix + key``."""
+class RedisOrderCache(NoOpLifespan):
+    """An :class:`~orderdesk_mcp.ports.cache.OrderCache` on Redis; keys are stored as ``prefix + key``.
+
+    Entering and leaving it do nothing: the lifespan closes the Redis client it created.
+    """
 
     def __init__(
         self,
@@ -76,14 +80,6 @@ class RedisOrderCache:
         self._last_warning: float | None = None
         self._suppressed = 0
         self._failing = False
-
-    async def __aenter__(self) -> RedisOrderCache:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None  # the lifespan closes the client it created
 
     async def get(self, key: str) -> Any | None:
         try:

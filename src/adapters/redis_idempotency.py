@@ -9,7 +9,6 @@ letting a repeat of the key create a second order. The adapter does not own the 
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
 import anyio
@@ -17,6 +16,7 @@ import msgspec
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.domain.errors import IdempotencyUnavailable
 
 __all__ = ["RedisIdempotencyRecords"]
@@ -30,7 +30,7 @@ def _millis(ttl: float) -> int:
     return max(1, int(ttl * 1000))
 
 
-class RedisIdempotencyRecords:
+class RedisIdempotencyRecords(NoOpLifespan):
     """An :class:`~orderdesk_mcp.ports.idempotency.IdempotencyRecords` on Redis (``prefix + key``)."""
 
     def __init__(
@@ -39,14 +39,6 @@ class RedisIdempotencyRecords:
         self._client = client
         self._prefix = prefix
         self._op_timeout = op_timeout
-
-    async def __aenter__(self) -> RedisIdempotencyRecords:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def _unavailable(self, key: str) -> IdempotencyUnavailable:
         return IdempotencyUnavailable(key, "its record store cannot be reached right now")

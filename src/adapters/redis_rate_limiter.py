@@ -11,11 +11,11 @@ until Redis answers again, and says so once in the log: a cache outage never fai
 from __future__ import annotations
 
 import logging
-from types import TracebackType
 
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
 from orderdesk_mcp.domain.errors import RateLimited
 from orderdesk_mcp.domain.order import StoreRef
@@ -81,7 +81,7 @@ return 0
 """
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(NoOpLifespan):
     def __init__(
         self,
         *,
@@ -104,14 +104,6 @@ class RedisRateLimiter:
         self._acquire = client.register_script(_ACQUIRE)
         self._observe = client.register_script(_OBSERVE)
         self._falling_back = False
-
-    async def __aenter__(self) -> RedisRateLimiter:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def _degraded(self, exc: BaseException) -> None:
         # One warning per outage, not one per call: a dead Redis must not flood the log.

@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
+from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.adapters._orderdesk_wire import (
     Answer,
     check_answer,
@@ -67,19 +67,11 @@ def _fault_answer(fault: HttpFault) -> Answer:
     return Answer(status=fault.status, headers=headers, body=decode_body(fault.body or _SERVER_ERROR))
 
 
-class SimulatedOrderGateway:
+class SimulatedOrderGateway(NoOpLifespan):
     """OrderGateway on a :class:`SimulatorState` in this process; an async context manager (no-op)."""
 
     def __init__(self, state: SimulatorState) -> None:
         self._state = state
-
-    async def __aenter__(self) -> SimulatedOrderGateway:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
     def _call(
         self,

@@ -1,7 +1,8 @@
-"""The simulator's state and the order operations shared by the HTTP app and the in-process gateway.
+"""The simulator's state (stores, id counters, clock, faults) behind the HTTP app and the in-process gateway.
 
 Full replacement on PUT, computed read-only fields, folders, duplicate detection by
 (source_name, source_id) and a token bucket per store (burst 20, 3 per second, on the clock).
+The work on orders, shipments and inventory is in ``_orders``, ``_shipments`` and ``_inventory``.
 Every operation hands out deep copies, so callers never alias the stored documents; only
 :meth:`SimulatorState.orders` gives the live dicts, for tests to inspect and edit.
 """
@@ -13,16 +14,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orderdesk_mcp.adapters.simulator import _inventory, _shipments
+from orderdesk_mcp.adapters.simulator import _inventory, _orders, _shipments
 from orderdesk_mcp.adapters.simulator._faults import Faults
-from orderdesk_mcp.adapters.simulator._listing import select
-from orderdesk_mcp.adapters.simulator._rules import (
-    SimError,
-    compute_totals,
-    stamp_items,
-    validate_items,
-    validate_new,
-)
+from orderdesk_mcp.adapters.simulator._rules import SimError
 from orderdesk_mcp.adapters.simulator._store import DEFAULT_FOLDERS, RequestRecord, Store
 from orderdesk_mcp.adapters.system_clock import SystemClock
 from orderdesk_mcp.ports.clock import Clock
@@ -102,96 +96,30 @@ class SimulatorState:
         store = self._store(store_id)
         return store.take_token(self.clock.monotonic(), enforce=self.faults.rate_limit_enabled)
 
-    # -- orders ---------------------------------------------------------------
+    # -- orders (see _orders) -------------------------------------------------
     def get_order(self, store_id: str, order_id: str) -> dict[str, Any]:
-        """The order as stored; then, if a ``change_after_read`` watch is set, another writer edits it.
-
-        Raises:
-            SimError: 404 "Order not found".
-        """
-        store = self._store(store_id)
-        doc = self._existing(store, order_id)
-        served = copy.deepcopy(doc)
-        watch = self.faults.take_watch(order_id)
-        if watch is not None:
-            self.faults.external_edits += 1
-            if watch.mutate is not None:
-                watch.mutate(doc)
-            else:
-                meta = doc.get("order_metadata")
-                doc["order_metadata"] = (meta if isinstance(meta, dict) else {}) | {
-                    "external_edit": self.faults.external_edits
-                }
-            doc["date_updated"] = self._now_text()
-        return served
+        """The order as stored (then a ``change_after_read`` watch may edit it). Raises: SimError 404."""
+        return _orders.get_order(self._store(store_id), order_id, faults=self.faults, now=self._now_text)
 
     def list_orders(
         self, store_id: str, params: Mapping[str, str]
     ) -> tuple[int, list[dict[str, Any]], int, int]:
-        """(total, page, limit, offset) for ``GET /orders`` query parameters.
-
-        Raises:
-            SimError: 422 for a parameter out of range or in the wrong format.
-        """
-        store = self._store(store_id)
-        total, page, limit, offset = select(list(store.orders.values()), store.folders, params)
-        return total, copy.deepcopy(page), limit, offset
+        """(total, page, limit, offset) for ``GET /orders`` query parameters. Raises: SimError 422."""
+        return _orders.list_orders(self._store(store_id), params)
 
     def create_order(self, store_id: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /orders``: validate, fill defaults, compute totals, store.
-
-        Raises:
-            SimError: 422 naming what is missing, a duplicate (source_name, source_id), or an
-                unknown folder.
-        """
-        store = self._store(store_id)
-        body = copy.deepcopy(dict(doc))
-        validate_new(body)
-        source_name = str(body.get("source_name") or "Order Desk")
-        source_id = str(body.get("source_id") or "")
-        for existing in store.orders.values() if source_id else ():
-            if (existing.get("source_name"), existing.get("source_id")) == (source_name, source_id):
-                raise SimError(422, f"Duplicate order: existing order id {existing['id']}")
-        folder_id = self._folder(store, body.get("folder_id") or next(iter(store.folders)))
-        order_id = str(self._new_id())
-        body.setdefault("shipping", copy.deepcopy(body.get("customer") or {}))
-        body.setdefault("customer", copy.deepcopy(body.get("shipping") or {}))
-        body.setdefault("payment_status", "Captured")
-        body.setdefault("order_shipments", [])
-        now = self._now_text()
-        body |= {"id": order_id, "source_id": source_id or order_id, "source_name": source_name,
-                 "folder_id": folder_id, "date_added": now, "date_updated": now}  # fmt: skip
-        self._finish(store, body)
-        return copy.deepcopy(body)
+        """``POST /orders``. Raises: SimError 422 (missing field, duplicate source, unknown folder)."""
+        return _orders.create_order(self._store(store_id), doc, new_id=self._new_id,
+                                    new_item_id=self._new_item_id, now=self._now_text)  # fmt: skip
 
     def replace_order(self, store_id: str, order_id: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """``PUT /orders/{id}``: full replacement; what the body leaves out is gone.
-
-        ``id`` and ``date_added`` are kept, ``date_updated`` bumped, totals recomputed; items with
-        an ``id`` are updated, items without one added, omitted items removed; ``order_shipments``
-        cannot be changed this way; an absent ``folder_id`` keeps the order where it is.
-
-        Raises:
-            SimError: 404 "Order not found"; 409 when ``conflict_next_put`` is armed; 422 for
-                malformed items or an unknown folder.
-        """
-        store = self._store(store_id)
-        old = self._existing(store, order_id)
-        if self.faults.take_conflict():
-            raise SimError(409, "Order was modified by another request")
-        body = copy.deepcopy(dict(doc))
-        validate_items(body)
-        body |= {"id": order_id, "date_added": old.get("date_added", ""), "date_updated": self._now_text(),
-                 "order_shipments": copy.deepcopy(old.get("order_shipments", [])),
-                 "folder_id": self._folder(store, body.get("folder_id") or old.get("folder_id"))}  # fmt: skip
-        self._finish(store, body)
-        return copy.deepcopy(body)
+        """``PUT /orders/{id}``, a full replacement. Raises: SimError 404, 409 (armed conflict), 422."""
+        return _orders.replace_order(self._store(store_id), order_id, doc, faults=self.faults,
+                                     new_item_id=self._new_item_id, now=self._now_text)  # fmt: skip
 
     def delete_order(self, store_id: str, order_id: str) -> None:
         """Raises: SimError 404 "Order not found"."""
-        store = self._store(store_id)
-        self._existing(store, order_id)
-        del store.orders[order_id]
+        _orders.delete_order(self._store(store_id), order_id)
 
     # -- shipments, moves, history (see _shipments) ----------------------------
     def list_shipments(self, store_id: str, order_id: str) -> list[dict[str, Any]]:
@@ -268,29 +196,6 @@ class SimulatorState:
         if store is None:
             raise SimError(401, "Invalid store ID or API key")
         return store
-
-    @staticmethod
-    def _existing(store: Store, order_id: str) -> dict[str, Any]:
-        doc = store.orders.get(order_id)
-        if doc is None:
-            raise SimError(404, "Order not found")
-        return doc
-
-    @staticmethod
-    def _folder(store: Store, value: object) -> int:
-        text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-        if not text.isdigit() or int(text) not in store.folders:
-            raise SimError(422, f"folder_id must be one of the store's folders: {sorted(store.folders)}")
-        return int(text)
-
-    def _finish(self, store: Store, body: dict[str, Any]) -> None:
-        stamp_items(body, self._new_item_id)
-        email = body.get("email")
-        others = sum(
-            1 for o in store.orders.values() if email and o.get("email") == email and o["id"] != body["id"]
-        )
-        compute_totals(body, email_count=others + 1)
-        store.orders[body["id"]] = body
 
     def _new_id(self) -> int:
         self._next_id += 1
