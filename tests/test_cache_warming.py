@@ -17,6 +17,7 @@ from orderdesk_mcp.domain.cache_keys import order_key, order_version_key
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.cached_orders import order_to_cache
 from orderdesk_mcp.domain.commands import (
+    CreateOrderCommand,
     DeleteOrderCommand,
     GetOrderCommand,
     ListOrdersCommand,
@@ -27,6 +28,7 @@ from orderdesk_mcp.domain.errors import OrderNotFound
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations, invalidate_order
+from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
 from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
@@ -223,3 +225,20 @@ async def test_a_delete_whose_invalidation_failed_is_retried_and_the_order_read_
             await anyio.wait_all_tasks_blocked()
         assert world.invalidations.pending == 0
         assert await world.cache.get(order_key(STORE, "500002")) is None
+
+
+async def test_the_read_right_after_a_create_is_a_hit_with_the_created_order() -> None:
+    world = World()
+    create = CreateOrder(
+        gateway=world.gateway, cache=world.cache, records=world.cache, audit=FakeAuditLog(),
+        clock=world.clock, invalidations=world.invalidations,
+    )  # fmt: skip
+    new = {
+        "email": "new@example.com",
+        "shipping": {"first_name": "Ada", "last_name": "Lovelace"},
+        "order_items": [{"name": "Mug", "price": 9.5, "quantity": 1}],
+    }
+    created = await create(CreateOrderCommand.parse(STORE, new))
+    read = await world.order(created.order.id)
+    assert read.doc == created.order.doc
+    assert "fetch" not in world.gateway.calls  # no upstream read

@@ -244,8 +244,9 @@ class Container(containers.DeclarativeContainer):
         invalidations=invalidations, jitter=jitter,
     )  # fmt: skip
     create_order = providers.Factory(
-        CreateOrder, gateway=audited_gateway, cache=cache, records=idempotency, audit=audit, clock=clock
-    )
+        CreateOrder, gateway=audited_gateway, cache=cache, records=idempotency, audit=audit, clock=clock,
+        invalidations=invalidations,
+    )  # fmt: skip
     delete_order = providers.Factory(
         DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
         invalidations=invalidations,

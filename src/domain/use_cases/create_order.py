@@ -42,7 +42,7 @@ from orderdesk_mcp.domain.order_rules import check_new_order, looks_like_sent
 from orderdesk_mcp.domain.pagination import OrderQuery
 from orderdesk_mcp.domain.results import CreatedOrder
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
-from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -90,9 +90,11 @@ class CreateOrder:
         idempotency_ttl: float = 86_400.0,
         wait_for_peer: float = 10.0,
         lease: float = 120.0,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._gateway = gateway
         self._cache = cache
+        self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._records = records
         self._audit = audit
         self._clock = clock
@@ -222,18 +224,22 @@ class CreateOrder:
         return CreatedOrder(order=order, created=found is None)
 
     async def _create(self, store: StoreRef, doc: dict[str, Any]) -> Order:
+        created: Order | None = None
         try:
             try:
-                return await self._gateway.create(store, doc)
+                created = await self._gateway.create(store, doc)
             except OutcomeUnknown as unknown:
                 try:
                     found = await self._find(store, doc)
                 except OrderDeskError as exc:
                     raise unknown from exc  # still unknown: the order may exist, say so
-                return found or await self._gateway.create(store, doc)
+                created = found or await self._gateway.create(store, doc)
+            return created
         finally:
             with anyio.CancelScope(shield=True):
-                await invalidate_order(self._cache, store, None)
+                # the store's list pages are stale either way; the new order's answer fills its entry,
+                # so the read an agent makes right after a create is a hit
+                await self._invalidations.after_write(store, created.id if created else None, created)
 
     async def _find(self, store: StoreRef, doc: dict[str, Any]) -> Order | None:
         """The order we sent, looked up by its ``source_id``; None when it is not there."""
