@@ -1,4 +1,4 @@
-"""Shared fixtures: the anyio backend and a real Redis server.
+"""Shared fixtures: the anyio backend, the seeded simulator, and a real Redis server.
 
 The Redis fixture uses ``REDIS_URL`` when set, otherwise starts its own ``redis-server`` on a
 free loopback port (no persistence) for the session. A missing ``redis-server`` fails the
@@ -19,10 +19,22 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import Phase, settings
 
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from tests.mcp_harness import seeded_state
+
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def sim_state() -> SimulatorState:
+    """The simulator most server tests start from: the built-in store with 3 sample orders.
+
+    Tests that need another size call ``tests.mcp_harness.seeded_state(n)`` instead.
+    """
+    return seeded_state()
 
 
 def _free_port() -> int:
