@@ -1,4 +1,5 @@
-"""Shared fixtures: the anyio backend and a real Redis server.
+"""Shared fixtures: the anyio backend, the seeded simulator, and a real Redis server; and the one
+skip of the live cases.
 
 The Redis fixture uses ``REDIS_URL`` when set, otherwise starts its own ``redis-server`` on a
 free loopback port (no persistence) for the session. A missing ``redis-server`` fails the
@@ -19,10 +20,29 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import Phase, settings
 
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from tests.live.config import live_skip_reason
+from tests.mcp_harness import seeded_state
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The one skip: every case marked ``live`` stops here when the live run is not configured."""
+    if item.get_closest_marker("live") is not None and (reason := live_skip_reason()) is not None:
+        pytest.skip(reason)
+
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def sim_state() -> SimulatorState:
+    """The simulator most server tests start from: the built-in store with 3 sample orders.
+
+    Tests that need another size call ``tests.mcp_harness.seeded_state(n)`` instead.
+    """
+    return seeded_state()
 
 
 def _free_port() -> int:

@@ -18,17 +18,26 @@ from orderdesk_mcp.entrypoints.container import Container
 from orderdesk_mcp.entrypoints.serve import create_server
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
-__all__ = ["STORE", "error_text", "make_container", "mcp_client"]
+__all__ = ["STORE", "error_text", "make_container", "mcp_client", "seeded_state"]
 
 STORE = SIMULATOR_STORE_ID
+
+
+def seeded_state(sample_count: int = 3, *, rate_limited: bool = True) -> SimulatorState:
+    """The simulator the server tests start from: the built-in store and key, ``sample_count`` orders.
+
+    ``rate_limited=False`` switches off the simulated 429s, for tests that send bursts of retries.
+    """
+    state = default_state(store_id=SIMULATOR_STORE_ID, api_key=SIMULATOR_API_KEY, sample_count=sample_count)
+    state.faults.rate_limit_enabled = rate_limited
+    return state
 
 
 def make_container(tmp_path: Path, *, state: SimulatorState | None = None, **overrides: Any) -> Container:
     """A container on the simulator (or ``state``), data under ``tmp_path``, settings overridden."""
     settings = msgspec.structs.replace(Settings(data_dir=str(tmp_path)), **overrides)
     container = Container(settings=settings)
-    sim = state or default_state(store_id=SIMULATOR_STORE_ID, api_key=SIMULATOR_API_KEY, sample_count=25)
-    container.simulator.override(providers.Object(sim))
+    container.simulator.override(providers.Object(state or seeded_state(25)))
     return container
 
 

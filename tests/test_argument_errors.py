@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from orderdesk_mcp.adapters.simulator import default_state
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.entrypoints.argument_errors import allowed_by
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio
@@ -74,17 +73,16 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("tool", "arguments", "line"), CASES)
 async def test_a_schema_error_is_one_line_naming_argument_allowed_and_given(
-    tmp_path: Path, tool: str, arguments: dict[str, Any], line: str
+    tmp_path: Path, sim_state: SimulatorState, tool: str, arguments: dict[str, Any], line: str
 ) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    before = {k: dict(v) for k, v in state.orders(STORE).items()}
-    async with mcp_client(make_container(tmp_path, state=state)) as client:
+    before = {k: dict(v) for k, v in sim_state.orders(STORE).items()}
+    async with mcp_client(make_container(tmp_path, state=sim_state)) as client:
         result = await client.call_tool(tool, arguments)
     message = error_text(result)
     assert message == f"Invalid request: {line}."
     assert "\n" not in message
     assert "http" not in message
-    assert state.orders(STORE) == before  # nothing was written
+    assert sim_state.orders(STORE) == before  # nothing was written
 
 
 async def test_several_wrong_arguments_are_named_on_one_line_in_schema_order(tmp_path: Path) -> None:
@@ -97,10 +95,9 @@ async def test_several_wrong_arguments_are_named_on_one_line_in_schema_order(tmp
     )
 
 
-async def test_order_id_true_never_reads_order_one(tmp_path: Path) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    state.seed(STORE, [{"id": "1", "email": "one@example.com", "order_items": []}])
-    async with mcp_client(make_container(tmp_path, state=state)) as client:
+async def test_order_id_true_never_reads_order_one(tmp_path: Path, sim_state: SimulatorState) -> None:
+    sim_state.seed(STORE, [{"id": "1", "email": "one@example.com", "order_items": []}])
+    async with mcp_client(make_container(tmp_path, state=sim_state)) as client:
         result = await client.call_tool("orders_get", {"order_id": True})
         one = await client.call_tool("orders_get", {"order_id": 1})
     assert result.is_error

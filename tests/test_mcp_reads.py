@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from orderdesk_mcp.adapters.simulator import default_state
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
-from tests.mcp_harness import STORE, error_text, make_container, mcp_client
+from orderdesk_mcp.adapters.simulator import SimulatorState
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_get_returns_the_order_exactly_as_the_simulator_stores_it(tmp_path: Path) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=5)
+    state = seeded_state(5)
     order_id, stored = next(iter(state.orders(STORE).items()))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         result = await client.call_tool("orders_get", {"order_id": order_id})
@@ -24,10 +23,11 @@ async def test_get_returns_the_order_exactly_as_the_simulator_stores_it(tmp_path
     assert len(result.structured_content["fingerprint"]) == 32
 
 
-async def test_get_accepts_an_order_id_sent_as_a_json_number(tmp_path: Path) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    order_id = next(iter(state.orders(STORE)))
-    async with mcp_client(make_container(tmp_path, state=state)) as client:
+async def test_get_accepts_an_order_id_sent_as_a_json_number(
+    tmp_path: Path, sim_state: SimulatorState
+) -> None:
+    order_id = next(iter(sim_state.orders(STORE)))
+    async with mcp_client(make_container(tmp_path, state=sim_state)) as client:
         result = await client.call_tool("orders_get", {"order_id": int(order_id)})
     assert not result.is_error
     assert result.structured_content is not None
@@ -73,7 +73,7 @@ async def test_unknown_argument_keys_are_refused_by_name(tmp_path: Path) -> None
 
 
 async def test_list_pages_through_every_order_with_honest_has_more(tmp_path: Path) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=25)
+    state = seeded_state(25)
     seen: list[str] = []
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         for offset in (0, 10, 20):
@@ -123,7 +123,7 @@ async def test_list_refuses_out_of_range_paging_instead_of_clamping(
 
 
 async def test_list_filters_by_status_which_is_the_folder_name(tmp_path: Path) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=25)
+    state = seeded_state(25)
     in_new = sorted(i for i, doc in state.orders(STORE).items() if doc["folder_id"] == 1)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         result = await client.call_tool("orders_list", {"status": "New", "limit": 100})

@@ -7,23 +7,21 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
-from orderdesk_mcp.adapters.simulator import default_state
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from tests.mcp_harness import STORE, make_container, mcp_client
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_reads_are_cached_in_redis_under_tenant_scoped_keys_and_writes_invalidate(
-    tmp_path: Path, redis_url: str, redis_prefix: str
+    tmp_path: Path, redis_url: str, redis_prefix: str, sim_state: SimulatorState
 ) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
     client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
-    container = make_container(tmp_path, state=state, cache_url=redis_url, cache_prefix=redis_prefix)
+    container = make_container(tmp_path, state=sim_state, cache_url=redis_url, cache_prefix=redis_prefix)
     try:
         async with mcp_client(container) as mcp:
             first = await mcp.call_tool("orders_get", {"order_id": "500001"})
-            state.orders(STORE)["500001"]["email"] = "changed-behind-our-back@example.com"
+            sim_state.orders(STORE)["500001"]["email"] = "changed-behind-our-back@example.com"
             cached = await mcp.call_tool("orders_get", {"order_id": "500001"})
             await mcp.call_tool(
                 "orders_create",

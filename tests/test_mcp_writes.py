@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
-from tests.mcp_harness import STORE, error_text, make_container, mcp_client
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
@@ -26,12 +24,8 @@ NEW_ORDER = {
 }
 
 
-def _state() -> SimulatorState:
-    return default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=5)
-
-
 async def test_update_of_a_nested_address_field_keeps_every_other_field_byte_for_byte(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     state.orders(STORE)[order_id]["x_unmodelled"] = {"kept": ["exactly", 1, None]}
     before = copy.deepcopy(state.orders(STORE)[order_id])
@@ -52,7 +46,7 @@ async def test_update_of_a_nested_address_field_keeps_every_other_field_byte_for
 
 
 async def test_update_refuses_keys_orderdesk_owns(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     before = copy.deepcopy(state.orders(STORE)[order_id])
     async with mcp_client(make_container(tmp_path, state=state)) as client:
@@ -64,7 +58,7 @@ async def test_update_refuses_keys_orderdesk_owns(tmp_path: Path) -> None:
 
 
 async def test_a_read_after_an_update_never_serves_the_cached_old_order(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         await client.call_tool("orders_get", {"order_id": order_id})
@@ -82,7 +76,7 @@ async def test_a_read_after_an_update_never_serves_the_cached_old_order(tmp_path
 
 
 async def test_delete_without_confirm_changes_nothing_and_says_how_to_confirm(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         result = await client.call_tool("orders_delete", {"order_id": order_id})
@@ -91,7 +85,7 @@ async def test_delete_without_confirm_changes_nothing_and_says_how_to_confirm(tm
 
 
 async def test_delete_with_confirm_deletes_and_a_second_delete_is_not_found(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         result = await client.call_tool("orders_delete", {"order_id": order_id, "confirm": True})
@@ -102,7 +96,7 @@ async def test_delete_with_confirm_deletes_and_a_second_delete_is_not_found(tmp_
 
 
 async def test_create_with_an_idempotency_key_creates_once_and_replays(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         first = await client.call_tool("orders_create", {"order": NEW_ORDER, "idempotency_key": "k-1"})
         second = await client.call_tool("orders_create", {"order": NEW_ORDER, "idempotency_key": "k-1"})
@@ -115,7 +109,7 @@ async def test_create_with_an_idempotency_key_creates_once_and_replays(tmp_path:
 
 
 async def test_create_names_every_missing_field_before_sending_anything(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         result = await client.call_tool("orders_create", {"order": {"email": "x@example.com"}})
     text = error_text(result)
@@ -126,7 +120,7 @@ async def test_create_names_every_missing_field_before_sending_anything(tmp_path
 
 
 async def test_read_only_mode_hides_and_refuses_write_tools(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     async with mcp_client(make_container(tmp_path, state=state, read_only=True)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
@@ -141,7 +135,7 @@ async def test_read_only_mode_hides_and_refuses_write_tools(tmp_path: Path) -> N
 async def test_every_mutation_is_audited_and_the_chain_verifies(tmp_path: Path) -> None:
     from orderdesk_mcp.adapters.jsonl_audit_log import verify
 
-    state = _state()
+    state = seeded_state(5)
     order_id = next(iter(state.orders(STORE)))
     email_before = state.orders(STORE)[order_id]["email"]
     async with mcp_client(make_container(tmp_path, state=state, audit_values="full")) as client:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.mcp_harness import STORE, make_container, mcp_client
 from tests.upstream_harness import served_simulator
@@ -74,11 +74,10 @@ def _same_bytes(returned: Any, stored: Any) -> None:
 
 @pytest.mark.parametrize("gateway", ["simulator", "http"])
 async def test_orders_get_returns_instruction_like_shopper_text_byte_for_byte(
-    tmp_path: Path, gateway: str
+    tmp_path: Path, sim_state: SimulatorState, gateway: str
 ) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    stored = _plant(state)
-    async with _client(tmp_path, state, gateway) as client:
+    stored = _plant(sim_state)
+    async with _client(tmp_path, sim_state, gateway) as client:
         result = await client.call_tool("orders_get", {"order_id": ORDER})
     assert not result.is_error
     assert result.structured_content is not None
@@ -89,26 +88,26 @@ async def test_orders_get_returns_instruction_like_shopper_text_byte_for_byte(
 
 @pytest.mark.parametrize("gateway", ["simulator", "http"])
 async def test_orders_list_returns_instruction_like_shopper_text_byte_for_byte(
-    tmp_path: Path, gateway: str
+    tmp_path: Path, sim_state: SimulatorState, gateway: str
 ) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    stored = _plant(state)
-    async with _client(tmp_path, state, gateway) as client:
+    stored = _plant(sim_state)
+    async with _client(tmp_path, sim_state, gateway) as client:
         result = await client.call_tool("orders_list", {"limit": 10, "view": "full"})
     assert result.structured_content is not None
     listed = {order["id"]: order for order in result.structured_content["orders"]}
     _same_bytes(listed[ORDER], stored)
 
 
-async def test_an_update_of_another_field_keeps_the_shopper_text_exactly(tmp_path: Path) -> None:
-    state = default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    stored = _plant(state)
-    async with _client(tmp_path, state, "http") as client:
+async def test_an_update_of_another_field_keeps_the_shopper_text_exactly(
+    tmp_path: Path, sim_state: SimulatorState
+) -> None:
+    stored = _plant(sim_state)
+    async with _client(tmp_path, sim_state, "http") as client:
         result = await client.call_tool(
             "orders_update", {"order_id": ORDER, "changes": {"email": "new@example.com"}}
         )
     assert not result.is_error
-    saved = state.orders(STORE)[ORDER]
+    saved = sim_state.orders(STORE)[ORDER]
     for key in ("order_notes", "checkout_data", "order_metadata"):
         _same_bytes(saved[key], stored[key])
     _same_bytes(saved["shipping"]["address2"], HOSTILE[3])

@@ -13,11 +13,9 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ErrorData
 
-from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
 from orderdesk_mcp.domain.order import fingerprint_of
 from orderdesk_mcp.entrypoints.serve import create_server
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
-from tests.mcp_harness import STORE, error_text, make_container, mcp_client
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
@@ -27,10 +25,6 @@ SUMMARY_KEYS = [
     "payment_status", "item_count", "quantity_total", "shipment_count", "fingerprint",
 ]  # fmt: skip
 FOLDER_NAMES = {1: "New", 2: "Prepared", 3: "Closed", 4: "Canceled"}
-
-
-def _state(count: int = 25) -> SimulatorState:
-    return default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=count)
 
 
 def _text(result: CallToolResult) -> str:
@@ -66,7 +60,7 @@ async def test_dotted_names_are_gone_not_aliased(tmp_path: Path) -> None:
 
 
 async def test_every_tool_result_text_is_the_compact_json_of_its_structured_content(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(25)
     calls: list[tuple[str, dict[str, Any]]] = [
         ("orders_list", {}),
         ("orders_list", {"view": "full", "limit": 3}),
@@ -90,7 +84,7 @@ async def test_every_tool_result_text_is_the_compact_json_of_its_structured_cont
 async def test_the_default_list_is_the_summary_view_with_folder_names_and_fingerprints(
     tmp_path: Path,
 ) -> None:
-    state = _state()
+    state = seeded_state(25)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         page = _ok(await client.call_tool("orders_list", {"limit": 5}))
     assert len(page["orders"]) == 5
@@ -105,7 +99,7 @@ async def test_the_default_list_is_the_summary_view_with_folder_names_and_finger
 
 
 async def test_a_summary_fingerprint_is_enough_to_update_safely(tmp_path: Path) -> None:
-    async with mcp_client(make_container(tmp_path, state=_state())) as client:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(25))) as client:
         first = _ok(await client.call_tool("orders_list", {"limit": 1}))["orders"][0]
         args = {"order_id": first["id"], "changes": {"email": "x@example.com"}}
         updated = await client.call_tool(
@@ -117,7 +111,7 @@ async def test_a_summary_fingerprint_is_enough_to_update_safely(tmp_path: Path) 
 
 
 async def test_the_full_view_is_the_documents_untouched_with_folder_names_beside_them(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(25)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         page = _ok(await client.call_tool("orders_list", {"view": "full", "limit": 10}))
     for order in page["orders"]:
@@ -127,7 +121,7 @@ async def test_the_full_view_is_the_documents_untouched_with_folder_names_beside
 
 
 async def test_get_shows_the_folder_name_beside_the_untouched_order(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(25)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         got = _ok(await client.call_tool("orders_get", {"order_id": "500002"}))
     stored = state.orders(STORE)["500002"]
@@ -139,7 +133,7 @@ async def test_get_shows_the_folder_name_beside_the_untouched_order(tmp_path: Pa
 
 
 async def test_fields_on_get_and_list_return_only_those_paths_plus_id_and_fingerprint(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(25)
     fields = ["shipping.city", "order_items.name", "no_such_field"]
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         got = _ok(await client.call_tool("orders_get", {"order_id": "500001", "fields": fields}))
@@ -171,7 +165,7 @@ async def test_a_malformed_field_path_is_an_error_naming_it(tmp_path: Path) -> N
 
 
 async def test_walking_next_offset_sees_every_order_once_even_when_pages_are_cut(tmp_path: Path) -> None:
-    state = _state(60)
+    state = seeded_state(60)
     for number, doc in enumerate(state.orders(STORE).values()):
         doc["order_notes"] = [{"content": "note " * (40 + 30 * (number % 5))}]
     seen: list[str] = []
@@ -193,7 +187,7 @@ async def test_walking_next_offset_sees_every_order_once_even_when_pages_are_cut
 
 
 async def test_a_list_past_the_budget_returns_fewer_orders_with_a_hint(tmp_path: Path) -> None:
-    state = _state(50)
+    state = seeded_state(50)
     for doc in state.orders(STORE).values():
         doc["order_notes"] = [{"content": "Please leave the parcel by the door. " * 30}]
     async with mcp_client(make_container(tmp_path, state=state)) as client:
@@ -210,7 +204,7 @@ async def test_a_list_past_the_budget_returns_fewer_orders_with_a_hint(tmp_path:
 
 
 async def test_one_order_larger_than_the_budget_is_returned_whole_and_flagged(tmp_path: Path) -> None:
-    state = _state(3)
+    state = seeded_state(3)
     big = state.orders(STORE)["500001"]
     big["order_notes"] = [{"content": "x" * 3_000}]
     async with mcp_client(make_container(tmp_path, state=state, max_result_chars=1_000)) as client:
@@ -229,7 +223,7 @@ async def test_folders_list_returns_the_stores_folders(tmp_path: Path) -> None:
 
 
 async def test_status_matches_a_folder_name_in_any_case(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(25)
     prepared = sorted(i for i, d in state.orders(STORE).items() if d["folder_id"] == 2)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         for status in ("prepared", "PREPARED", " Prepared "):
@@ -248,7 +242,7 @@ async def test_an_unknown_status_is_an_error_naming_the_stores_folders(tmp_path:
 
 
 async def test_an_oversized_write_reply_is_summarized_and_the_write_is_whole(tmp_path: Path) -> None:
-    state = _state(3)
+    state = seeded_state(3)
     items = [{"name": f"Item {n} " + "x" * 80, "price": 1, "quantity": 1} for n in range(300)]
     order = {"shipping": {"first_name": "A", "last_name": "B"}, "order_items": items}
     async with mcp_client(make_container(tmp_path, state=state)) as client:
@@ -293,7 +287,7 @@ UNCONFIRMED = (
 async def test_a_declined_delete_confirmation_says_so_and_deletes_nothing(
     tmp_path: Path, answer: ElicitResult
 ) -> None:
-    state = _state(3)
+    state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
     async with Client(
         server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
@@ -304,7 +298,7 @@ async def test_a_declined_delete_confirmation_says_so_and_deletes_nothing(
 
 
 async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
-    state = _state(3)
+    state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
     answer = ElicitResult(action="accept", content={"confirm": True})
     async with Client(
@@ -316,7 +310,7 @@ async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
 
 
 async def test_a_client_whose_elicitation_cannot_be_reached_is_told_how_to_confirm(tmp_path: Path) -> None:
-    state = _state(3)
+    state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
     answer = ElicitResult(action="accept", content={"confirm": True})
     # The default connect mode has no back-channel for server-initiated requests.
@@ -329,7 +323,7 @@ async def test_a_client_whose_elicitation_cannot_be_reached_is_told_how_to_confi
 async def test_a_client_answering_the_confirmation_with_an_error_is_told_how_to_confirm(
     tmp_path: Path,
 ) -> None:
-    state = _state(3)
+    state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
     answer = ErrorData(code=-32600, message="Elicitation not supported")
     async with Client(

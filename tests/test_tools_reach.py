@@ -12,19 +12,15 @@ import pytest
 from aiohttp.test_utils import TestServer
 from mcp.types import CallToolResult
 
-from orderdesk_mcp.adapters.simulator import SimulatorState, create_app, default_state
+from orderdesk_mcp.adapters.simulator import create_app
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
-from tests.mcp_harness import STORE, error_text, make_container, mcp_client
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
 WRITE_TOOLS = {"orders_move", "orders_add_note", "shipments_add", "shipments_delete", "inventory_update",
                "inventory_adjust_stock"}  # fmt: skip
 READ_TOOLS = {"shipments_list", "inventory_list", "inventory_get"}
-
-
-def _state() -> SimulatorState:
-    return default_state(store_id=STORE, api_key=SIMULATOR_API_KEY, sample_count=5)
 
 
 def _out(result: CallToolResult) -> dict[str, Any]:
@@ -37,7 +33,7 @@ def _out(result: CallToolResult) -> dict[str, Any]:
 
 
 async def test_move_by_name_and_by_id(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     docs = state.orders(STORE)
     docs["500001"]["folder_id"] = docs["500002"]["folder_id"] = 1
     async with mcp_client(make_container(tmp_path, state=state)) as client:
@@ -58,7 +54,7 @@ async def test_move_by_name_and_by_id(tmp_path: Path) -> None:
 
 
 async def test_moving_an_order_already_there_reports_it_unchanged_and_sends_nothing(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     state.orders(STORE)["500003"]["folder_id"] = 4
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         out = _out(await client.call_tool("orders_move", {"order_ids": ["500003"], "folder": "canceled"}))
@@ -67,7 +63,7 @@ async def test_moving_an_order_already_there_reports_it_unchanged_and_sends_noth
 
 
 async def test_moving_to_an_unknown_folder_names_the_stores_folders(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     before = copy.deepcopy(state.orders(STORE))
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         result = await client.call_tool("orders_move", {"order_ids": ["500001"], "folder": "Shipped"})
@@ -79,7 +75,7 @@ async def test_moving_to_an_unknown_folder_names_the_stores_folders(tmp_path: Pa
 
 
 async def test_the_same_shipment_added_twice_is_one_shipment_upstream(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     args = {"order_id": "500001", "tracking_number": "1Z999", "carrier_code": "UPS"}
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         first = _out(await client.call_tool("shipments_add", args))
@@ -95,7 +91,7 @@ async def test_the_same_shipment_added_twice_is_one_shipment_upstream(tmp_path: 
 
 
 async def test_a_lost_shipment_answer_leaves_no_duplicate(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     state.faults.drop_next(1, after_processing=True, method="POST", path_prefix="/orders/500002/shipments")
     args = {"order_id": "500002", "tracking_number": "9400 1000", "carrier_code": "USPS"}
     async with mcp_client(make_container(tmp_path, state=state)) as client:
@@ -106,7 +102,7 @@ async def test_a_lost_shipment_answer_leaves_no_duplicate(tmp_path: Path) -> Non
 
 
 async def test_deleting_a_shipment_needs_confirm(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     args = {"order_id": "500001", "tracking_number": "1Z1", "carrier_code": "UPS"}
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         added = _out(await client.call_tool("shipments_add", args))
@@ -128,7 +124,7 @@ async def test_deleting_a_shipment_needs_confirm(tmp_path: Path) -> None:
 
 
 async def test_a_note_with_a_repeated_key_is_one_note_upstream(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     args = {"order_id": "500004", "note": "Customer called about the delivery", "idempotency_key": "call-7"}
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         first = _out(await client.call_tool("orders_add_note", args))
@@ -140,7 +136,7 @@ async def test_a_note_with_a_repeated_key_is_one_note_upstream(tmp_path: Path) -
 
 
 async def test_inventory_update_keeps_unmodelled_fields_byte_for_byte(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     item = state.inventory(STORE)[2501]
     item["x_unmodelled"] = {"kept": ["exactly", 1, None], "bin": "A-7"}
     before = copy.deepcopy(item)
@@ -157,7 +153,7 @@ async def test_inventory_update_keeps_unmodelled_fields_byte_for_byte(tmp_path: 
 
 
 async def test_inventory_update_refuses_owned_fields(tmp_path: Path) -> None:
-    async with mcp_client(make_container(tmp_path, state=_state())) as client:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
         result = await client.call_tool("inventory_update", {"item_id": 2501, "changes": {"date_added": "x"}})
     assert error_text(result).startswith(
         "These keys cannot be changed: date_added. OrderDesk sets date_added itself. Changeable keys: "
@@ -165,7 +161,7 @@ async def test_inventory_update_refuses_owned_fields(tmp_path: Path) -> None:
 
 
 async def test_inventory_list_and_adjust_stock(tmp_path: Path) -> None:
-    state = _state()
+    state = seeded_state(5)
     async with mcp_client(make_container(tmp_path, state=state)) as client:
         page = _out(await client.call_tool("inventory_list", {"limit": 2, "search": "mug"}))
         adjusted = _out(await client.call_tool("inventory_adjust_stock", {"code": "MUG-1", "delta": 10,
@@ -182,7 +178,7 @@ async def test_inventory_list_and_adjust_stock(tmp_path: Path) -> None:
 
 
 async def test_unknown_arguments_are_refused(tmp_path: Path) -> None:
-    async with mcp_client(make_container(tmp_path, state=_state())) as client:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
         result = await client.call_tool(
             "shipments_add", {"order_id": 1, "tracking_number": "1", "carrier_code": "UPS", "trackng": "x"}
         )
@@ -190,7 +186,7 @@ async def test_unknown_arguments_are_refused(tmp_path: Path) -> None:
 
 
 async def test_read_only_mode_hides_every_write_tool_of_these_families(tmp_path: Path) -> None:
-    async with mcp_client(make_container(tmp_path, state=_state(), read_only=True)) as client:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5), read_only=True)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         listed = _out(await client.call_tool("shipments_list", {"order_id": "500001"}))
     assert names >= READ_TOOLS
@@ -199,7 +195,7 @@ async def test_read_only_mode_hides_every_write_tool_of_these_families(tmp_path:
 
 
 async def test_annotations_are_honest(tmp_path: Path) -> None:
-    async with mcp_client(make_container(tmp_path, state=_state())) as client:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
         tools = {t.name: t.annotations for t in (await client.list_tools()).tools}
     hints = {
         name: (a.read_only_hint, a.destructive_hint, a.idempotent_hint)
@@ -222,7 +218,7 @@ async def test_annotations_are_honest(tmp_path: Path) -> None:
 async def test_over_the_real_http_client_a_lost_shipment_answer_and_a_move_leave_one_of_each(
     tmp_path: Path,
 ) -> None:
-    state = _state()
+    state = seeded_state(5)
     state.orders(STORE)["500005"]["folder_id"] = 1
     state.inventory(STORE)[2502]["x_unmodelled"] = ["kept", {"a": None}]
     state.faults.drop_next(

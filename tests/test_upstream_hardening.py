@@ -11,7 +11,7 @@ import pytest
 
 from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
-from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
+from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.domain.context import CallContext, call_context
 from orderdesk_mcp.domain.errors import RateLimited, UpstreamRejected, safe_upstream_text
 from orderdesk_mcp.domain.order import StoreRef
@@ -20,7 +20,7 @@ from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGatew
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY
 from tests.fakes import FakeClock
 from tests.mcp_harness import STORE as MCP_STORE
-from tests.mcp_harness import error_text, make_container, mcp_client
+from tests.mcp_harness import error_text, make_container, mcp_client, seeded_state
 from tests.upstream_harness import API_KEY, STORE_ID, http_gateway, served_simulator
 
 pytestmark = pytest.mark.anyio
@@ -168,8 +168,7 @@ async def test_the_store_key_echoed_upstream_reaches_neither_the_agent_nor_the_l
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    state = default_state(store_id=MCP_STORE, api_key=SIMULATOR_API_KEY, sample_count=3)
-    state.faults.rate_limit_enabled = False
+    state = seeded_state(rate_limited=False)
     state.faults.error_body_next(1, f"bad request for key {SIMULATOR_API_KEY}")
     async with served_simulator(state) as base_url:
         container = make_container(

@@ -2,7 +2,9 @@
 
 The live target exists when ``ORDERDESK_TEST_ENABLED=true`` and both ``ORDERDESK_TEST_STORE_ID``
 and ``ORDERDESK_TEST_API_KEY`` are set. Without them every live case is skipped with
-:data:`SKIP_REASON`, the one skip the project allows. Write tests get a live case only when
+:data:`SKIP_REASON`, the one skip the project allows: tests mark their live case ``live`` (see
+:func:`with_live`), :func:`live_skip_reason` decides, and one hook in ``tests/conftest.py`` skips,
+so the run reports all of them on one line. Write tests get a live case only when
 ``ORDERDESK_TEST_WRITES=true`` too; otherwise they simply have none (nothing is skipped).
 """
 
@@ -30,6 +32,7 @@ __all__ = [
     "WRITES_VAR",
     "LiveConfig",
     "LiveConfigError",
+    "live_skip_reason",
     "with_live",
 ]
 
@@ -90,18 +93,26 @@ def _load() -> tuple[LiveConfig | None, str | None]:
 LIVE, LIVE_PROBLEM = _load()
 
 
+def live_skip_reason(*, live: LiveConfig | None = LIVE, problem: str | None = LIVE_PROBLEM) -> str | None:
+    """Why the live cases cannot run: :data:`SKIP_REASON` when the live run is not configured.
+
+    None when it is, and also when it is enabled but incomplete: then the live cases run and fail
+    naming the missing variable (``tests.live.run.live_run``).
+    """
+    return SKIP_REASON if live is None and problem is None else None
+
+
 def with_live(
     *kinds: Any, writes: bool = False, live: LiveConfig | None = LIVE, problem: str | None = LIVE_PROBLEM
 ) -> list[Any]:
     """Parameters for a target fixture: ``kinds`` (names or ``pytest.param``s) plus the live target,
     marked ``live``.
 
-    The live case is skipped with :data:`SKIP_REASON` when the live run is not configured. A
-    write test (``writes=True``) has no live case at all when the run is configured without
-    ``ORDERDESK_TEST_WRITES=true``: reads always run live, writes only when asked for.
+    The live case is skipped with :data:`SKIP_REASON` when the live run is not configured (by the
+    hook in ``tests/conftest.py``, for every test marked ``live``). A write test (``writes=True``)
+    has no live case at all when the run is configured without ``ORDERDESK_TEST_WRITES=true``:
+    reads always run live, writes only when asked for.
     """
-    configured = live is not None or problem is not None
     if writes and live is not None and not live.writes:
         return list(kinds)
-    marks = [pytest.mark.live, pytest.mark.skipif(not configured, reason=SKIP_REASON)]
-    return [*kinds, pytest.param("live", marks=marks)]
+    return [*kinds, pytest.param("live", marks=pytest.mark.live)]
