@@ -9,6 +9,7 @@ test gets its own key prefix instead, so pointing ``REDIS_URL`` at a shared serv
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -29,6 +30,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """The one skip: every case marked ``live`` stops here when the live run is not configured."""
     if item.get_closest_marker("live") is not None and (reason := live_skip_reason()) is not None:
         pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Undo what a CLI run in this process did to the root logger (``configure_logging``).
+
+    Without it, a test that ran ``serve`` or an ``orders`` command left its stderr handler behind,
+    and a later test saw INFO lines in output the real CLI never prints.
+    """
+    root, sdk = logging.getLogger(), logging.getLogger("mcp")
+    handlers, level, sdk_level = list(root.handlers), root.level, sdk.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    sdk.setLevel(sdk_level)
 
 
 @pytest.fixture

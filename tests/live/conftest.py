@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.adapters.simulator._inventory import sample_items
 from tests.fakes import FakeClock
 from tests.live.run import live_run, simulated_run, used_live_run
 from tests.live.wire import OrderDeskWire, open_wire
@@ -28,6 +29,7 @@ def simulator() -> SimulatorState:
     state = SimulatorState(clock=clock, burst=SIMULATED_BURST)
     state.add_store(STORE_ID, API_KEY)
     state.seed_samples(STORE_ID, 6)
+    state.seed_inventory(STORE_ID, sample_items())  # a real store has items to list and filter
     return state
 
 
