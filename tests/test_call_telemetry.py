@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,34 @@ def test_outcomes_name_the_domain_error_the_deadline_a_cancellation_or_an_intern
     assert outcome_of(timed_out) == "DeadlineExceeded"
     assert outcome_of(asyncio.CancelledError()) == "cancelled"
     assert outcome_of(ValueError("boom")) == "internal_error"
+
+
+async def test_durations_fall_in_the_bucket_whose_bound_they_reach_and_the_buckets_are_cumulative() -> None:
+    clock = FakeClock()
+    telemetry = CallTelemetry(clock=clock)
+    for seconds in (0.004, 0.005, 0.2, 90.0):
+        with telemetry.observe(CallContext(correlation_id="c", tenant="acme", tool=GET)):
+            await clock.sleep(seconds)
+    buckets = {le: _sample(telemetry, "orderdesk_tool_call_duration_seconds_bucket", tool=GET, le=le)
+               for le in ("0.005", "0.01", "0.25", "60.0", "+Inf")}  # fmt: skip
+    assert buckets == {"0.005": 2, "0.01": 2, "0.25": 3, "60.0": 3, "+Inf": 4}
+    assert _sample(telemetry, "orderdesk_tool_call_duration_seconds_count", tool=GET) == 4
+
+
+def test_a_server_that_only_answers_tool_calls_never_loads_prometheus_client(tmp_path: Path) -> None:
+    # stdio has no /metrics: the per-call totals are plain numbers until something reads them
+    script = (
+        "import sys, anyio\n"
+        "from pathlib import Path\n"
+        "from tests.mcp_harness import make_container, mcp_client\n"
+        "async def main():\n"
+        f"    async with mcp_client(make_container(Path({str(tmp_path)!r}))) as client:\n"
+        "        assert not (await client.call_tool('orders_list', {'limit': 2})).is_error\n"
+        "anyio.run(main)\n"
+        "print('prometheus_client' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).parent.parent, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr[-2000:]

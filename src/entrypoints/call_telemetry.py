@@ -2,10 +2,11 @@
 
 The dispatcher wraps every tool call in :meth:`CallTelemetry.observe`. When the call ends
 (answered, refused, failed or cancelled) its :class:`~orderdesk_mcp.domain.context.CallStats`
-are added to this server's metrics and written as one log line: tool, tenant, store,
+are added to this server's totals and written as one log line: tool, tenant, store,
 outcome, duration, upstream requests, cache hit or miss, attempts (the correlation id comes
-with every record). Each server owns its :class:`CollectorRegistry`, so several servers in
-one process (tests, the benchmark) never share or clash over metrics.
+with every record). Each server owns its totals (and the registry that reads them, in
+``call_metrics``), so several servers in one process (tests, the benchmark) never share or
+clash over metrics.
 
 Labels are bounded and carry no secret or personal data: tool names, outcomes (``ok`` or the
 name of the domain error class), HTTP methods and statuses, cache kinds. Tenants and stores
@@ -15,24 +16,46 @@ appear in the log line only, never as labels.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
-
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from orderdesk_mcp.domain.context import CallContext, CallStats
 from orderdesk_mcp.domain.errors import OrderDeskError
 from orderdesk_mcp.ports.clock import Clock
 
-__all__ = ["METRICS_CONTENT_TYPE", "CallTelemetry", "ObservedCall", "outcome_of"]
+if TYPE_CHECKING:  # prometheus-client is imported only when the metrics are read (HTTP /metrics)
+    from prometheus_client import CollectorRegistry
+
+__all__ = ["LATENCY_BUCKETS", "CallTelemetry", "CallTotals", "ObservedCall", "outcome_of"]
 
 log = logging.getLogger("orderdesk_mcp.calls")
 
-METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(slots=True)
+class CallTotals:
+    """Everything the calls of one server added up, as plain numbers (labels as tuple keys).
+
+    ``latency_buckets[tool][i]`` counts the calls whose duration fell in bucket ``i`` of
+    :data:`LATENCY_BUCKETS` (the last slot: above every bound); not cumulative.
+    """
+
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tool, outcome)
+    latency_buckets: dict[str, list[int]] = field(default_factory=dict)
+    latency_sum: dict[str, float] = field(default_factory=dict)
+    upstream: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, status)
+    cache: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, "hit" | "miss")
+    retries: float = 0.0
+    rate_limited: float = 0.0
+    token_wait_seconds: float = 0.0
+    flight_joins: float = 0.0
+    lock_waits: float = 0.0
+    lock_wait_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -65,7 +88,11 @@ def _cache_summary(stats: CallStats) -> str:
 
 
 class CallTelemetry:
-    """Per-server metrics registry and the per-call log line.
+    """Per-server call totals, their Prometheus view, and the per-call log line.
+
+    A call only adds to plain counters; prometheus-client is imported and the totals turned
+    into metric families when something reads them (``exposition``, ``registry``), so a stdio
+    server, which has no metrics endpoint, never loads it.
 
     Args:
         clock: the monotonic clock calls are timed with.
@@ -73,54 +100,22 @@ class CallTelemetry:
 
     def __init__(self, *, clock: Clock) -> None:
         self._clock = clock
-        self._children: dict[tuple[object, ...], Any] = {}
-        self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self._calls = Counter(
-            "orderdesk_tool_calls", "Tool calls by tool and outcome", ["tool", "outcome"], registry=r
-        )
-        self._latency = Histogram(
-            "orderdesk_tool_call_duration_seconds", "Tool call duration", ["tool"],
-            buckets=_LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
-        self._upstream = Counter(
-            "orderdesk_upstream_requests",
-            "Requests sent to OrderDesk by method and status (0: no answer came back)",
-            ["method", "status"],
-            registry=r,
-        )
-        self._retries = Counter("orderdesk_upstream_retries", "Upstream requests retried", registry=r)
-        self._rate_limited = Counter(
-            "orderdesk_upstream_rate_limited", "429 answers from OrderDesk", registry=r
-        )
-        self._token_wait = Counter(
-            "orderdesk_rate_limit_wait_seconds", "Seconds spent waiting for rate-limit tokens", registry=r
-        )
-        self._cache = Counter(
-            "orderdesk_cache_lookups", "Cache lookups by kind and result", ["kind", "result"], registry=r
-        )
-        self._joins = Counter(
-            "orderdesk_single_flight_joins",
-            "Reads that joined an identical read in flight instead of sending their own",
-            registry=r,
-        )
-        self._lock_waits = Counter(
-            "orderdesk_write_lock_waits", "Tool calls that waited for another writer's lock", registry=r
-        )
-        self._lock_wait_seconds = Counter(
-            "orderdesk_write_lock_wait_seconds", "Seconds spent waiting for write locks", registry=r
-        )
+        self.totals = CallTotals()
+        self._registry: CollectorRegistry | None = None
 
-    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
-        """The labelled child, remembered: ``labels()`` takes a lock and validates on every call."""
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+    @property
+    def registry(self) -> CollectorRegistry:
+        """A Prometheus registry whose one collector reads :attr:`totals` at every scrape."""
+        if self._registry is None:
+            from orderdesk_mcp.entrypoints.call_metrics import registry_of
+
+            self._registry = registry_of(self.totals)
+        return self._registry
 
     def exposition(self) -> bytes:
-        """The metrics in the Prometheus text format (:data:`METRICS_CONTENT_TYPE`)."""
+        """The metrics in the Prometheus text format (``call_metrics.METRICS_CONTENT_TYPE``)."""
+        from prometheus_client import generate_latest
+
         return generate_latest(self.registry)
 
     @contextmanager
@@ -138,25 +133,25 @@ class CallTelemetry:
             self.record(call, observed, outcome_of(error), self._clock.monotonic() - started)
 
     def record(self, call: CallContext, observed: ObservedCall, outcome: str, seconds: float) -> None:
-        """Add one finished call to the metrics and write its log line."""
-        stats = call.stats
-        self._child(self._calls, call.tool, outcome).inc()
-        self._child(self._latency, call.tool).observe(seconds)
+        """Add one finished call to the totals and write its log line."""
+        stats, totals = call.stats, self.totals
+        totals.calls[call.tool, outcome] += 1
+        buckets = totals.latency_buckets.get(call.tool)
+        if buckets is None:
+            buckets = totals.latency_buckets[call.tool] = [0] * (len(LATENCY_BUCKETS) + 1)
+        buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # le: a duration on a bound counts in it
+        totals.latency_sum[call.tool] = totals.latency_sum.get(call.tool, 0.0) + seconds
         for (method, status), count in stats.upstream.items():
-            self._child(self._upstream, method, str(status)).inc(count)
+            totals.upstream[method, str(status)] += count
         for (kind, hit), count in stats.cache.items():
-            self._child(self._cache, kind, "hit" if hit else "miss").inc(count)
-        for counter, amount in (
-            (self._retries, stats.retries),
-            (self._rate_limited, stats.rate_limited),
-            (self._token_wait, stats.token_wait_seconds),
-            (self._joins, stats.flight_joins),
-            (self._lock_wait_seconds, stats.lock_wait_seconds),
-        ):
-            if amount:  # most calls have none of these; skip the lock an increment takes
-                counter.inc(amount)
+            totals.cache[kind, "hit" if hit else "miss"] += count
+        totals.retries += stats.retries
+        totals.rate_limited += stats.rate_limited
+        totals.token_wait_seconds += stats.token_wait_seconds
+        totals.flight_joins += stats.flight_joins
+        totals.lock_wait_seconds += stats.lock_wait_seconds
         if stats.lock_wait_seconds > 0:
-            self._lock_waits.inc()
+            totals.lock_waits += 1
         if not log.isEnabledFor(logging.INFO):
             return
         fields = {

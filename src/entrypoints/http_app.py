@@ -23,7 +23,8 @@ import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT
-from orderdesk_mcp.entrypoints.call_telemetry import METRICS_CONTENT_TYPE, CallTelemetry
+from orderdesk_mcp.entrypoints.call_metrics import METRICS_CONTENT_TYPE
+from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry
 from orderdesk_mcp.ports.credentials import CredentialStore
 
 __all__ = ["READY_TIMEOUT", "Probe", "ServiceRouter", "readiness_probes"]
