@@ -3,3 +3,5 @@
 Installed, this directory is the ``orderdesk_mcp`` package (``src/domain`` becomes
 ``orderdesk_mcp.domain`` and so on; see ``[tool.setuptools]`` in ``pyproject.toml``).
 """
+
+__version__ = "0.2.0"

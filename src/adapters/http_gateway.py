@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from orderdesk_mcp.adapters._orderdesk_wire import (
     Answer,
@@ -48,6 +46,9 @@ from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
 __all__ = ["USER_AGENT", "HttpOrderGateway"]
 
+if TYPE_CHECKING:  # imported by the first request: tools/list at start-up needs no HTTP client
+    import aiohttp
+
 log = logging.getLogger(__name__)
 USER_AGENT = "orderdesk-mcp/0.1 (+https://github.com/orderdesk-mcp/orderdesk-mcp)"
 
@@ -58,6 +59,8 @@ async def _note_lost_answers(
     """Record every sent request whose answer never came, including the one aiohttp re-sends by
     itself on a dropped keep-alive connection (otherwise invisible: a DELETE whose first answer
     was lost would read as "not found" when the silent re-send gets 404)."""
+    import aiohttp
+
     try:
         return await handler(request)
     except aiohttp.ClientConnectorError:
@@ -82,20 +85,33 @@ class HttpOrderGateway:
         self._base = base_url.rstrip("/")
         self._credentials = credentials
         self._limiter = limiter
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=read_timeout)
+        self._timeouts = (connect_timeout, read_timeout)
         self._max_bytes = max_response_bytes
         self._user_agent = user_agent
+        self._entered = False
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> HttpOrderGateway:
-        self._session = aiohttp.ClientSession(
-            timeout=self._timeout, raise_for_status=False, middlewares=(_note_lost_answers,)
-        )
+        # The session (and aiohttp itself, about 120 ms of imports and TLS contexts) waits for the
+        # first request, so a server answers initialize and tools/list without it.
+        self._entered = True
         return self
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        connect, read = self._timeouts
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read),
+            raise_for_status=False,
+            middlewares=(_note_lost_answers,),
+        )
+        return self._session
 
     async def __aexit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._entered = False
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -111,8 +127,11 @@ class HttpOrderGateway:
         body: Mapping[str, Any] | None = None,
         creates: bool = False,
     ) -> dict[str, Any]:
-        if self._session is None:
+        if not self._entered:
             raise RuntimeError("HttpOrderGateway used outside its 'async with' block")
+        import aiohttp
+
+        session = self._session or self._open_session()
         api_key = await self._credentials.api_key(store)
         headers = {
             "ORDERDESK-STORE-ID": store.store_id,
@@ -124,7 +143,7 @@ class HttpOrderGateway:
         if call is not None:
             headers["X-Correlation-ID"] = call.correlation_id
         try:
-            async with self._session.request(
+            async with session.request(
                 method, f"{self._base}{path}", params=params, json=body, headers=headers
             ) as response:
                 record_upstream(method, response.status)

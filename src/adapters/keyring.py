@@ -22,8 +22,10 @@ import secrets
 import stat
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:  # cryptography loads only when a key is used (serving from env vars needs none)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["KEY_FILE_NAME", "MASTER_KEY_ENV", "Keyring", "KeyringError"]
 
@@ -156,14 +158,14 @@ class Keyring:
         path = directory / KEY_FILE_NAME
         if path.exists():
             raise KeyringError(f"{path} already exists; use `orderdesk-mcp keys rotate` to add a new key")
-        keyring = cls({1: AESGCM.generate_key(bit_length=256)}, path=path)
+        keyring = cls({1: secrets.token_bytes(_KEY_BYTES)}, path=path)
         keyring.save()
         return keyring
 
     @staticmethod
     def new_key_text() -> str:
         """A fresh random key, base64-encoded, for ``ORDERDESK_MASTER_KEY``."""
-        return _encode_key(AESGCM.generate_key(bit_length=256))
+        return _encode_key(secrets.token_bytes(_KEY_BYTES))
 
     @property
     def versions(self) -> tuple[int, ...]:
@@ -186,12 +188,14 @@ class Keyring:
         key = self._keys.get(version)
         if key is None:
             raise KeyringError(f"master key version {version} is not available (retired or never created)")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         return AESGCM(key)
 
     def add_version(self) -> int:
         """Add a fresh key as the new current version, saving the file if there is one."""
         version = self.current_version + 1
-        self._keys[version] = AESGCM.generate_key(bit_length=256)
+        self._keys[version] = secrets.token_bytes(_KEY_BYTES)
         self.save()
         return version
 

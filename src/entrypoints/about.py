@@ -1,15 +1,12 @@
-"""What this installation is: the package version, read from its metadata."""
+"""What this installation is: the package version (``--version``, the MCP ``serverInfo``)."""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from orderdesk_mcp import __version__
 
 __all__ = ["package_version"]
 
 
 def package_version() -> str:
-    """The installed distribution's version (``--version``, the MCP ``serverInfo``)."""
-    try:
-        return version("orderdesk-mcp")
-    except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
-        return "0+unknown"
+    """The version of this package; the distribution's metadata is built from the same attribute."""
+    return __version__

@@ -6,10 +6,13 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from orderdesk_mcp.adapters.keyring import Keyring
-from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
 from orderdesk_mcp.entrypoints.paths import credentials_db, default_data_dir
+
+if TYPE_CHECKING:  # loads cryptography: only the admin commands that open the store need it
+    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
 
 __all__ = ["Handler", "open_store", "read_api_key", "say", "warn"]
 
@@ -27,6 +30,8 @@ def warn(text: str) -> None:
 def open_store(keyring: Keyring | None = None) -> SqliteCredentialStore:
     """The credential database in the data directory (opened by its context manager)."""
     directory = default_data_dir()
+    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
+
     return SqliteCredentialStore(path=credentials_db(directory), keyring=keyring or Keyring.load(directory))
 
 

@@ -16,7 +16,6 @@ from typing import Literal
 import msgspec
 
 from orderdesk_mcp.adapters.keyring import Keyring
-from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
 from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT
 from orderdesk_mcp.entrypoints.paths import credentials_db, data_dir_from
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID, Settings, SettingsError
@@ -37,6 +36,8 @@ class CredentialChoice(msgspec.Struct, frozen=True, kw_only=True):
 
 def _tenants_and_stores(db: Path, env: Mapping[str, str]) -> tuple[list[str], int]:
     """Active tenants (plus ``default`` when stores were added without a tenant) and their store count."""
+    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore  # only when it exists
+
     with SqliteCredentialStore(path=db, keyring=Keyring.load(db.parent, env)) as store:
         active = {t.name for t in store.list_tenants() if t.revoked is None}
         rows = store.list_stores()

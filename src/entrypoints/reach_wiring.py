@@ -8,9 +8,8 @@ its calls through the store's bucket, retries and deadline.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
-from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
@@ -34,6 +33,10 @@ from orderdesk_mcp.ports.gateway import OrderGateway
 from orderdesk_mcp.ports.idempotency import IdempotencyRecords
 from orderdesk_mcp.ports.rate_limiter import RateLimiter
 from orderdesk_mcp.ports.write_lock import WriteLock
+
+if TYPE_CHECKING:  # the container imports the gateway the settings select, and only that one
+    from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
+    from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 
 __all__ = ["reach_services"]
 

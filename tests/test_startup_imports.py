@@ -1,0 +1,64 @@
+"""Start-up loads only what the configuration uses (the writes issue's start-up target).
+
+A server configured for the real OrderDesk over stdio answers ``initialize`` and ``tools/list``
+without the HTTP client (loaded by the first upstream request), Redis, the simulator, the
+credential store's cryptography or prometheus-client (HTTP ``/metrics`` only). Checked in a
+fresh interpreter, since this test process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+HEAVY = [
+    "aiohttp",
+    "redis",
+    "prometheus_client",
+    "orderdesk_mcp.adapters.simulator",
+    "orderdesk_mcp.adapters.sqlite_credentials",
+]
+
+_SCRIPT = """
+import json, os, sys
+import anyio, mcp
+from orderdesk_mcp.entrypoints.container import Container
+from orderdesk_mcp.entrypoints.serve import create_server
+from orderdesk_mcp.entrypoints.settings import load_settings
+
+async def main():
+    async with mcp.Client(create_server(Container(settings=load_settings(os.environ)))) as client:
+        listed = len((await client.list_tools()).tools)
+        before = {m: m in sys.modules for m in HEAVY}
+        await client.call_tool("orders_get", {"order_id": "1"})  # the first request needs the client
+        return listed, before, "aiohttp" in sys.modules
+
+print(json.dumps(anyio.run(main)))
+"""
+
+
+def test_tools_list_needs_no_http_client_redis_simulator_or_metrics_and_the_first_call_loads_the_client(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ORDERDESK_GATEWAY": "http",
+        "ORDERDESK_CREDENTIALS": "env",
+        "ORDERDESK_STORE_ID": "100001",
+        "ORDERDESK_API_KEY": "a-key-for-a-port-nothing-listens-on",
+        "ORDERDESK_BASE_URL": "http://127.0.0.1:9",  # discard port: the get fails fast, as it should
+        "ORDERDESK_DATA_DIR": str(tmp_path),
+        "ORDERDESK_CALL_TIMEOUT": "2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{_SCRIPT}"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    listed, before, client_loaded = json.loads(done.stdout.splitlines()[-1])
+    assert listed == 15
+    assert before == dict.fromkeys(HEAVY, False)
+    assert client_loaded is True
