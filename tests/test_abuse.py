@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -136,24 +136,28 @@ ORDER_FIELDS = [
     "discount_list", "return_address", "source_id", "folder_id", "id", "order_total", "date_added",
 ]  # fmt: skip
 TOOL_KEYS: dict[str, list[str]] = {
-    "orders_get": ["order_id", "store"],
+    "orders_get": ["order_id", "fields", "store"],
     "orders_list": [
-        "limit",
-        "offset",
-        "folder_id",
-        "status",
-        "source_id",
-        "email",
-        "search_start_date",
-        "search_end_date",
-        "modified_start_date",
-        "modified_end_date",
-        "store",
+        "limit", "offset", "view", "fields", "folder_id", "status", "source_id", "email", "search_start_date",
+        "search_end_date", "modified_start_date", "modified_end_date", "store",
     ],
     "orders_update": ["order_id", "changes", "expected_fingerprint", "dry_run", "store"],
     "orders_create": ["order", "idempotency_key", "store"],
     "orders_delete": ["order_id", "confirm", "store"],
-}
+    "folders_list": ["store"],
+    "orders_move": ["order_ids", "folder", "store"],
+    "orders_add_note": ["order_id", "note", "idempotency_key", "store"],
+    "shipments_list": ["order_id", "store"],
+    "shipments_add": [
+        "order_id", "tracking_number", "carrier_code", "shipment_method", "weight", "cost", "tracking_url",
+        "status", "store",
+    ],
+    "shipments_delete": ["order_id", "shipment_id", "confirm", "store"],
+    "inventory_list": ["limit", "offset", "code", "search", "store"],
+    "inventory_get": ["item_id", "store"],
+    "inventory_update": ["item_id", "changes", "expected_fingerprint", "dry_run", "store"],
+    "inventory_adjust_stock": ["item_id", "code", "delta", "reason", "allow_negative", "store"],
+}  # fmt: skip
 _ITEM = {"name": "Mug", "price": 9.5, "quantity": 1}
 _VALID: dict[str, dict[str, Any]] = {
     "orders_get": {"order_id": LIVE_ORDER},
@@ -161,6 +165,16 @@ _VALID: dict[str, dict[str, Any]] = {
     "orders_update": {"order_id": LIVE_ORDER, "changes": {"order_metadata": {"fuzz": 1}}, "dry_run": True},
     "orders_create": {"order": {"order_items": [_ITEM], "shipping": {"first_name": "A", "last_name": "B"}}},
     "orders_delete": {"order_id": "999999", "confirm": False},
+    "folders_list": {},
+    "orders_move": {"order_ids": [LIVE_ORDER], "folder": "new"},
+    "orders_add_note": {"order_id": LIVE_ORDER, "note": "Customer called"},
+    "shipments_list": {"order_id": LIVE_ORDER},
+    "shipments_add": {"order_id": LIVE_ORDER, "tracking_number": "1Z999", "carrier_code": "UPS"},
+    "shipments_delete": {"order_id": LIVE_ORDER, "shipment_id": "1", "confirm": False},
+    "inventory_list": {"limit": 5},
+    "inventory_get": {"item_id": "2501"},
+    "inventory_update": {"item_id": "2501", "changes": {"name": "Mug"}, "dry_run": True},
+    "inventory_adjust_stock": {"item_id": "2501", "delta": 1},
 }
 
 
@@ -210,44 +224,24 @@ async def _assert_clear_reply(client: Client, tool: str, arguments: dict[str, An
 _FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@_FUZZ
-@given(arguments=_arguments("orders_get"))
-async def test_fuzzed_orders_get_arguments_get_a_result_or_a_clear_error(
-    client: Client, arguments: dict[str, Any]
-) -> None:
-    await _assert_clear_reply(client, "orders_get", arguments)
+def _fuzz_test(tool: str) -> Callable[..., None]:
+    @_FUZZ
+    @given(arguments=_arguments(tool))
+    async def fuzzed(client: Client, arguments: dict[str, Any]) -> None:
+        await _assert_clear_reply(client, tool, arguments)
+
+    return fuzzed
 
 
-@_FUZZ
-@given(arguments=_arguments("orders_list"))
-async def test_fuzzed_orders_list_arguments_get_a_result_or_a_clear_error(
-    client: Client, arguments: dict[str, Any]
-) -> None:
-    await _assert_clear_reply(client, "orders_list", arguments)
+# One test per tool (hypothesis draws each tool's arguments before the async test body runs).
+for _tool in TOOL_KEYS:
+    globals()[f"test_fuzzed_{_tool}_arguments_get_a_result_or_a_clear_error"] = _fuzz_test(_tool)
 
 
-@_FUZZ
-@given(arguments=_arguments("orders_update"))
-async def test_fuzzed_orders_update_arguments_get_a_result_or_a_clear_error(
-    client: Client, arguments: dict[str, Any]
-) -> None:
-    await _assert_clear_reply(client, "orders_update", arguments)
-
-
-@_FUZZ
-@given(arguments=_arguments("orders_create"))
-async def test_fuzzed_orders_create_arguments_get_a_result_or_a_clear_error(
-    client: Client, arguments: dict[str, Any]
-) -> None:
-    await _assert_clear_reply(client, "orders_create", arguments)
-
-
-@_FUZZ
-@given(arguments=_arguments("orders_delete"))
-async def test_fuzzed_orders_delete_arguments_get_a_result_or_a_clear_error(
-    client: Client, arguments: dict[str, Any]
-) -> None:
-    await _assert_clear_reply(client, "orders_delete", arguments)
+async def test_the_fuzzed_keys_are_every_tools_whole_input_schema(client: Client) -> None:
+    schemas = {t.name: sorted(t.input_schema["properties"]) for t in (await client.list_tools()).tools}
+    assert schemas == {tool: sorted(keys) for tool, keys in TOOL_KEYS.items()}
+    assert set(_VALID) == set(TOOL_KEYS)
 
 
 # --- Hostile upstream answers -------------------------------------------------------------------
