@@ -91,7 +91,11 @@ def _size_checks(sizes: dict[str, Any]) -> list[tuple[str, str, bool]]:
 def _latency_table(transport: str, rows: list[dict[str, Any]]) -> list[str]:
     head = f"{'tool':<28}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}{'x fl p99':>9}{'up/call':>9}"
     head += f"{'ours p50':>10}{'ours p99':>10}{'n':>6}"
-    lines = [f"Latency over {transport} (ours = call minus simulator-applied latency)", head]
+    lines = [
+        f"Latency over {transport} (ours = call minus the time the simulator held its requests: "
+        "the injected latency as slept, and its work)",
+        head,
+    ]
     for row in rows:
         ours = row.get("overhead")
         lines.append(

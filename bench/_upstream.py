@@ -17,12 +17,15 @@ _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Upstream:
-    """A running simulator: its state, URL, and how long its handlers worked (not slept)."""
+    """A running simulator: its state, URL, how long its handlers worked (not slept), and how
+    long it held requests in all (``held_seconds``: its injected latency as actually slept,
+    which the event loop's timer overshoots by up to a millisecond, plus its work)."""
 
     def __init__(self, state: SimulatorState, base_url: str) -> None:
         self.state = state
         self.base_url = base_url
         self.handler_seconds = 0.0
+        self.held_seconds = 0.0
 
     @property
     def request_count(self) -> int:
@@ -54,7 +57,17 @@ async def running_simulator(*, latency: float, orders: int) -> AsyncIterator[Ups
         finally:
             upstream.handler_seconds += time.perf_counter() - started
 
+    @web.middleware
+    async def _held(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        # Outermost: from the simulator's first look at the request to its answer, latency included.
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            upstream.held_seconds += time.perf_counter() - started
+
     app.middlewares.append(_timed)
+    app.middlewares.insert(0, _held)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
