@@ -119,6 +119,7 @@ def _env(base_url: str, redis_url: str, data_dir: Path) -> dict[str, str]:
         "ORDERDESK_RATE_PER_SECOND": "1000000",
         "ORDERDESK_CALL_TIMEOUT": "120",
         "ORDERDESK_DATA_DIR": str(data_dir),
+        "ORDERDESK_LOG_LEVEL": "WARNING",  # 40 per-call INFO lines would bury the report
     }
 
 
