@@ -339,3 +339,11 @@ async def test_the_server_reports_the_installed_package_version(tmp_path: Path) 
         info = client.server_info
     assert info is not None
     assert (info.name, info.version) == ("orderdesk-mcp", version("orderdesk-mcp"))
+
+
+async def test_every_tool_schema_is_self_contained_with_no_reference_to_resolve(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path)) as client:
+        tools = (await client.list_tools()).tools
+    with_refs = [t.name for t in tools if "$ref" in json.dumps([t.input_schema, t.output_schema])]
+    assert with_refs == []
+    assert all(t.output_schema is not None for t in tools)

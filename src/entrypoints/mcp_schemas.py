@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, TypeAdapter, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
@@ -45,6 +45,7 @@ __all__ = [
     "UpdateOrderOut",
     "ViewArg",
     "capped_strings",
+    "inline_schema",
     "no_bool",
     "strict_id",
     "text_arg",
@@ -203,6 +204,16 @@ class ListOrdersOut(TypedDict):
     hint: NotRequired[str]
 
 
+def inline_schema(tp: Any) -> WithJsonSchema:
+    """``tp``'s JSON schema written in place, not as a ``$ref`` into ``$defs``.
+
+    Clients validate structured content against the output schema; resolving each reference
+    took most of a ``folders_list`` call in process (jsonschema's lookups), and some clients
+    read ``$ref`` poorly. Use as ``list[Annotated[FolderOut, inline_schema(FolderOut)]]``.
+    """
+    return WithJsonSchema(TypeAdapter(tp).json_schema())
+
+
 class FieldChangeOut(TypedDict):
     field: str
     before: Any
@@ -215,7 +226,7 @@ class UpdateOrderOut(TypedDict):
     changed_fields: list[str]
     attempts: int
     dry_run: bool
-    diff: list[FieldChangeOut]
+    diff: list[Annotated[FieldChangeOut, inline_schema(FieldChangeOut)]]
     summarized: NotRequired[bool]
     hint: NotRequired[str]
 
@@ -240,4 +251,4 @@ class FolderOut(TypedDict):
 
 
 class ListFoldersOut(TypedDict):
-    folders: list[FolderOut]
+    folders: list[Annotated[FolderOut, inline_schema(FolderOut)]]

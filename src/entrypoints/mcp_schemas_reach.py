@@ -12,7 +12,13 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from typing_extensions import TypedDict
 
 from orderdesk_mcp.domain.pagination import MAX_OFFSET
-from orderdesk_mcp.entrypoints.mcp_schemas import DIGITS_PATTERN, capped_strings, no_bool, strict_id
+from orderdesk_mcp.entrypoints.mcp_schemas import (
+    DIGITS_PATTERN,
+    capped_strings,
+    inline_schema,
+    no_bool,
+    strict_id,
+)
 
 __all__ = [
     "AddNoteOut",
@@ -162,9 +168,9 @@ class FailedMoveOut(TypedDict):
 
 
 class MoveOrdersOut(TypedDict):
-    moved: list[MovedOut]
+    moved: list[Annotated[MovedOut, inline_schema(MovedOut)]]
     unchanged: list[str]
-    failed: list[FailedMoveOut]
+    failed: list[Annotated[FailedMoveOut, inline_schema(FailedMoveOut)]]
 
 
 class ShipmentsListOut(TypedDict):
@@ -217,7 +223,7 @@ class InventoryUpdateOut(TypedDict):
     fingerprint: str
     changed_fields: list[str]
     dry_run: bool
-    diff: list[ItemChangeOut]
+    diff: list[Annotated[ItemChangeOut, inline_schema(ItemChangeOut)]]
 
 
 class AdjustStockOut(TypedDict):
