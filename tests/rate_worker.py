@@ -13,13 +13,23 @@ from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
 from orderdesk_mcp.adapters.system_clock import SystemClock
 from orderdesk_mcp.domain.errors import OrderDeskError
 from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.entrypoints.settings import Settings
 
 
 async def main(base_url: str, redis_url: str, prefix: str, seconds: float) -> None:
     clock = SystemClock()
     store = StoreRef(tenant="default", store_id="100001")
     client = redis.asyncio.Redis.from_url(redis_url)
-    limiter = RedisRateLimiter(client=client, burst=20, per_second=3.0, clock=clock, prefix=prefix)
+    # The product's default bucket (90% of OrderDesk's): a bucket equal to OrderDesk's own overran it
+    # whenever scheduling bunched the requests (issue 15), and made this test fail now and then.
+    defaults = Settings()
+    limiter = RedisRateLimiter(
+        client=client,
+        burst=defaults.rate_burst,
+        per_second=defaults.rate_per_second,
+        clock=clock,
+        prefix=prefix,
+    )
     credentials = EnvCredentialStore(store_id="100001", api_key="sim-key-for-tests-0123456789")
     done = 0
     try:
