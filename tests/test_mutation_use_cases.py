@@ -718,7 +718,30 @@ class DeleteWorld:
         self.gateway = RacingOrderGateway({"500002": {"id": "500002", "email": "a@example.com"}})
         self.cache = FakeOrderCache(self.clock)
         self.audit = FakeAuditLog()
-        self.delete = DeleteOrder(gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock)
+        self.lock = MemoryWriteLock(clock=self.clock)
+        self.delete = DeleteOrder(
+            gateway=self.gateway, cache=self.cache, audit=self.audit, clock=self.clock, lock=self.lock
+        )
+
+
+async def test_a_delete_waits_for_a_write_of_the_same_order_through_this_service_to_finish() -> None:
+    world = DeleteWorld()
+    holding, release = anyio.Event(), anyio.Event()
+
+    async def writer_between_read_and_put() -> None:
+        async with world.lock.hold(STORE, "order:500002"):
+            holding.set()
+            await release.wait()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(writer_between_read_and_put)
+        await holding.wait()
+        tasks.start_soon(world.delete, DeleteOrderCommand.parse(STORE, "500002", confirm=True))
+        await anyio.wait_all_tasks_blocked()
+        sent_while_held = list(world.gateway.writes)
+        release.set()
+    assert sent_while_held == []  # nothing deleted under the writer's feet
+    assert world.gateway.writes == [("delete", "500002", None)]  # then the delete went through
 
 
 async def test_without_confirm_nothing_is_deleted_and_the_message_says_how() -> None:

@@ -249,7 +249,7 @@ class Container(containers.DeclarativeContainer):
     )  # fmt: skip
     delete_order = providers.Factory(
         DeleteOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
-        invalidations=invalidations,
+        invalidations=invalidations, lock=write_lock,
     )  # fmt: skip
 
     # folder moves, shipments, history notes, inventory (entrypoints/reach_wiring.py)

@@ -7,6 +7,8 @@ with a note that the first answer was lost, not as "not found".
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from orderdesk_mcp.domain.commands import DeleteOrderCommand
 from orderdesk_mcp.domain.context import current_call
 from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError, OrderNotFound
@@ -17,6 +19,7 @@ from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.gateway import OrderGateway
+from orderdesk_mcp.ports.write_lock import WriteLock
 
 __all__ = ["DeleteOrder"]
 
@@ -42,8 +45,10 @@ class DeleteOrder:
         audit: AuditLog,
         clock: Clock,
         invalidations: Invalidations | None = None,
+        lock: WriteLock | None = None,
     ) -> None:
         self._gateway = gateway
+        self._lock = lock
         self._cache = cache
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
@@ -63,9 +68,13 @@ class DeleteOrder:
                 "Call orders_delete again with confirm: true to delete it permanently.",
             )
         note = ""
+        # Under the order's write lock: an update through this service that is between its read
+        # and its PUT finishes first, instead of failing half-way on a vanished order.
+        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
         try:
             try:
-                await self._gateway.delete(cmd.store, cmd.order_id)
+                async with held:
+                    await self._gateway.delete(cmd.store, cmd.order_id)
             except OrderNotFound:
                 if not _an_answer_was_lost():
                     raise
