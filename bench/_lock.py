@@ -11,7 +11,6 @@ Redis is a private ``redis-server`` on a free loopback port (no persistence), st
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -26,13 +25,13 @@ import anyio
 from mcp import Client, StdioServerParameters
 
 from bench._stats import summary
-from bench._upstream import Upstream
+from bench._upstream import Upstream, child_env
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock
 from orderdesk_mcp.adapters.redis_cache import redis_client_from_url
 from orderdesk_mcp.adapters.redis_write_lock import RedisWriteLock
 from orderdesk_mcp.adapters.system_clock import SystemClock
 from orderdesk_mcp.domain.order import StoreRef
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID
 from orderdesk_mcp.ports.write_lock import WriteLock
 
 __all__ = ["LOCK_OVERHEAD_MAX_MS", "measure_lock", "redis_server"]
@@ -105,22 +104,17 @@ async def _overhead(redis_url: str, runs: int) -> dict[str, Any]:
 
 
 def _env(base_url: str, redis_url: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERDESK_")}
     data_dir.mkdir(parents=True, exist_ok=True)
-    return env | {
-        "ORDERDESK_GATEWAY": "http",
-        "ORDERDESK_CREDENTIALS": "env",
-        "ORDERDESK_STORE_ID": SIMULATOR_STORE_ID,
-        "ORDERDESK_API_KEY": SIMULATOR_API_KEY,
-        "ORDERDESK_BASE_URL": base_url,
-        "ORDERDESK_CACHE_URL": redis_url,
-        "ORDERDESK_CACHE_PREFIX": "bench-two-processes:",
-        "ORDERDESK_RATE_BURST": "1000000",
-        "ORDERDESK_RATE_PER_SECOND": "1000000",
-        "ORDERDESK_CALL_TIMEOUT": "120",
-        "ORDERDESK_DATA_DIR": str(data_dir),
-        "ORDERDESK_LOG_LEVEL": "WARNING",  # 40 per-call INFO lines would bury the report
-    }
+    return child_env(
+        base_url,
+        data_dir,
+        ORDERDESK_CACHE_URL=redis_url,
+        ORDERDESK_CACHE_PREFIX="bench-two-processes:",
+        ORDERDESK_RATE_BURST="1000000",
+        ORDERDESK_RATE_PER_SECOND="1000000",
+        ORDERDESK_CALL_TIMEOUT="120",
+        ORDERDESK_LOG_LEVEL="WARNING",  # 40 per-call INFO lines would bury the report
+    )
 
 
 async def _two_processes(upstream: Upstream, order_id: str, redis_url: str, data_dir: Path) -> dict[str, Any]:

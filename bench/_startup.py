@@ -17,24 +17,12 @@ from typing import Any
 
 from mcp import Client, StdioServerParameters
 
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
+from bench._upstream import child_env
 
 __all__ = ["STARTUP_MAX_RATIO", "measure_startup"]
 
 STARTUP_MAX_RATIO = 1.15
 CLI = str(Path(sys.executable).with_name("orderdesk-mcp"))
-
-
-def _env(base_url: str, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERDESK_")}
-    return env | {
-        "ORDERDESK_GATEWAY": "http",
-        "ORDERDESK_CREDENTIALS": "env",
-        "ORDERDESK_STORE_ID": SIMULATOR_STORE_ID,
-        "ORDERDESK_API_KEY": SIMULATOR_API_KEY,
-        "ORDERDESK_BASE_URL": base_url,
-        "ORDERDESK_DATA_DIR": str(data_dir),
-    }
 
 
 async def _once(params: StdioServerParameters) -> tuple[float, int]:
@@ -51,7 +39,9 @@ async def measure_startup(*, base_url: str, data_dir: Path, runs: int) -> dict[s
         "no-op server": StdioServerParameters(
             command=sys.executable, args=["-m", "bench._noop_server"], env=dict(os.environ), cwd=os.getcwd()
         ),
-        "orderdesk-mcp": StdioServerParameters(command=CLI, args=["serve"], env=_env(base_url, data_dir)),
+        "orderdesk-mcp": StdioServerParameters(
+            command=CLI, args=["serve"], env=child_env(base_url, data_dir)
+        ),
     }
     seconds: dict[str, list[float]] = {name: [] for name in servers}
     tools: dict[str, int] = {}

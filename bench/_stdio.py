@@ -11,8 +11,8 @@ from pathlib import Path
 from mcp import Client, StdioServerParameters
 
 from bench._transports import Served
+from bench._upstream import child_env
 from orderdesk_mcp.domain.cache_stats import CacheStats
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
 
 __all__ = ["STDIO_OVERHEAD_MAX_MS", "serve_stdio"]
 
@@ -24,17 +24,7 @@ STDIO_OVERHEAD_MAX_MS = 2.0
 @asynccontextmanager
 async def serve_stdio(*, base_url: str, data_dir: Path) -> AsyncIterator[Served]:
     """One stdio session to a fresh child server (its cache counters stay in the child)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERDESK_")}
-    env |= {
-        "ORDERDESK_GATEWAY": "http",
-        "ORDERDESK_CREDENTIALS": "env",
-        "ORDERDESK_STORE_ID": SIMULATOR_STORE_ID,
-        "ORDERDESK_API_KEY": SIMULATOR_API_KEY,
-        "ORDERDESK_BASE_URL": base_url,
-        "ORDERDESK_RATE_BURST": "1000000",
-        "ORDERDESK_RATE_PER_SECOND": "1000000",
-        "ORDERDESK_DATA_DIR": str(data_dir),
-    }
+    env = child_env(base_url, data_dir, ORDERDESK_RATE_BURST="1000000", ORDERDESK_RATE_PER_SECOND="1000000")
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "bench._stdio_server"], env=env, cwd=os.getcwd()
     )

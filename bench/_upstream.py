@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from orderdesk_mcp.adapters.simulator import SimulatorState, create_app, default_state
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID
 
-__all__ = ["Upstream", "running_simulator"]
+__all__ = ["Upstream", "child_env", "running_simulator"]
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,6 +41,24 @@ class Upstream:
         )
 
 
+def child_env(base_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of an ``orderdesk-mcp`` child process on this benchmark's simulator.
+
+    This process's environment without any ``ORDERDESK_*`` variable, then the HTTP gateway to
+    ``base_url`` with the simulator's credentials, ``data_dir``, and ``settings`` (more variables).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERDESK_")}
+    return env | {
+        "ORDERDESK_GATEWAY": "http",
+        "ORDERDESK_CREDENTIALS": "env",
+        "ORDERDESK_STORE_ID": SIMULATOR_STORE_ID,
+        "ORDERDESK_API_KEY": SIMULATOR_API_KEY,
+        "ORDERDESK_BASE_URL": base_url,
+        "ORDERDESK_DATA_DIR": str(data_dir),
+        **settings,
+    }
+
+
 @asynccontextmanager
 async def running_simulator(*, latency: float, orders: int) -> AsyncIterator[Upstream]:
     """Serve a simulator seeded with ``orders`` orders on 127.0.0.1 until the block ends."""
@@ -47,27 +68,21 @@ async def running_simulator(*, latency: float, orders: int) -> AsyncIterator[Ups
     app = create_app(state)
     upstream = Upstream(state, "")
 
-    @web.middleware
-    async def _timed(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        # Runs inside the simulator's own middleware, after its latency sleep: the
-        # simulator's processing time, which is not ours either.
-        started = time.perf_counter()
-        try:
-            return await handler(request)
-        finally:
-            upstream.handler_seconds += time.perf_counter() - started
+    def _adding_to(attribute: str) -> Middleware:
+        @web.middleware
+        async def timed(request: web.Request, handler: _Handler) -> web.StreamResponse:
+            started = time.perf_counter()
+            try:
+                return await handler(request)
+            finally:
+                setattr(upstream, attribute, getattr(upstream, attribute) + time.perf_counter() - started)
 
-    @web.middleware
-    async def _held(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        # Outermost: from the simulator's first look at the request to its answer, latency included.
-        started = time.perf_counter()
-        try:
-            return await handler(request)
-        finally:
-            upstream.held_seconds += time.perf_counter() - started
+        return timed
 
-    app.middlewares.append(_timed)
-    app.middlewares.insert(0, _held)
+    # Innermost, after the simulator's own latency sleep: its processing time, which is not ours either.
+    app.middlewares.append(_adding_to("handler_seconds"))
+    # Outermost: from the simulator's first look at the request to its answer, latency included.
+    app.middlewares.insert(0, _adding_to("held_seconds"))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
