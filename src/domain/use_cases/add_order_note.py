@@ -56,7 +56,6 @@ class AddOrderNote:
     ) -> None:
         self._actions = actions
         self._records = records
-        self._cache = cache
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock

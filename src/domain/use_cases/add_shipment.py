@@ -46,7 +46,6 @@ class AddShipment:
         self._shipments = shipments
         self._gateway = gateway
         self._lock = lock
-        self._cache = cache
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock

@@ -93,7 +93,6 @@ class CreateOrder:
         invalidations: Invalidations | None = None,
     ) -> None:
         self._gateway = gateway
-        self._cache = cache
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._records = records
         self._audit = audit

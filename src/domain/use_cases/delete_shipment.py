@@ -28,7 +28,6 @@ class DeleteShipment:
         invalidations: Invalidations | None = None,
     ) -> None:
         self._shipments = shipments
-        self._cache = cache
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock

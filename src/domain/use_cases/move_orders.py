@@ -55,7 +55,6 @@ class MoveOrders:
         self._actions = actions
         self._folders = folders
         self._lock = lock
-        self._cache = cache
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
