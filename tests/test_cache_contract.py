@@ -44,9 +44,11 @@ async def subject(
         async with MemoryOrderCache(clock=clock) as memory:
             yield CacheUnderTest(memory, clock)
         return
-    client = redis_client_from_url(redis_url)
+    # The contract is what the cache does, not how fast: a patient client, so a stalled CI
+    # machine cannot turn a slow answer into a timeout (dropped by design; tested elsewhere).
+    client = redis_client_from_url(redis_url, timeout=5.0)
     try:
-        async with RedisOrderCache(client=client, prefix=redis_prefix) as cache:
+        async with RedisOrderCache(client=client, prefix=redis_prefix, op_timeout=5.0) as cache:
             yield CacheUnderTest(cache, None)
         leftovers = [key async for key in client.scan_iter(match=redis_prefix + "*")]
         if leftovers:

@@ -71,6 +71,23 @@ async def test_the_process_client_uses_bytes_short_timeouts_and_a_single_retry()
 
 
 @pytest.mark.anyio
+async def test_a_burst_larger_than_the_pool_waits_for_connections_instead_of_failing(
+    client: redis.asyncio.Redis, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # redis-py's default pool refused the 101st concurrent command (MaxConnectionsError):
+    # 300 increments at once counted 100 and logged the cache as unavailable.
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    cache = RedisOrderCache(client=client, prefix=redis_prefix, op_timeout=5.0)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as burst:
+            for _ in range(300):
+                burst.start_soon(cache.incr, "burst")
+    assert await cache.get_counter("burst") == 300
+    assert _warnings(caplog) == []
+    assert client.connection_pool.max_connections == 32
+
+
+@pytest.mark.anyio
 async def test_a_dead_redis_reads_as_a_miss_and_orders_still_come_from_upstream(
     private_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -31,7 +31,9 @@ _memory: WriteLock = MemoryWriteLock(clock=FakeClock())
 
 @pytest.fixture
 async def client(redis_url: str, redis_prefix: str) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis_client_from_url(redis_url)
+    # Patient: a stalled CI machine must not turn a slow answer into the (tested) fallback to
+    # the in-process lock alone, which would let two "processes" overlap.
+    client = redis_client_from_url(redis_url, timeout=5.0)
     try:
         yield client
         leftovers = [key async for key in client.scan_iter(match=redis_prefix + "*")]
@@ -59,7 +61,7 @@ async def lock(
         async with MemoryWriteLock(clock=clock) as memory:
             yield LockUnderTest(memory, clock)
         return
-    async with RedisWriteLock(client=client, clock=clock, prefix=redis_prefix) as shared:
+    async with RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=5.0) as shared:
         yield LockUnderTest(shared, clock)
 
 
@@ -194,10 +196,13 @@ async def test_a_dead_holders_lock_expires_with_its_lease(
 
 
 async def test_two_processes_sharing_redis_are_serialized(redis_url: str, redis_prefix: str) -> None:
-    first, second = redis_client_from_url(redis_url), redis_client_from_url(redis_url)
+    first, second = (redis_client_from_url(redis_url, timeout=5.0) for _ in range(2))
     try:
         # Two adapters with their own clients stand for two processes: no in-process lock is shared.
-        locks = [RedisWriteLock(client=c, clock=FakeClock(), prefix=redis_prefix) for c in (first, second)]
+        locks = [
+            RedisWriteLock(client=c, clock=FakeClock(), prefix=redis_prefix, op_timeout=5.0)
+            for c in (first, second)
+        ]
         inside, most = 0, 0
 
         async def writer(lock: RedisWriteLock) -> None:

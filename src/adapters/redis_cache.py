@@ -38,21 +38,31 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 # What a failing backend can raise: redis-py's own errors, our fail_after, raw socket errors.
 _FAILURES = (RedisError, TimeoutError, OSError, msgspec.DecodeError)
+# Connections per process. A command takes well under a millisecond, so 32 serve many
+# thousands a second; a burst larger than that queues instead of opening more sockets.
+_POOL_SIZE = 32
 
 
-def redis_client_from_url(url: str) -> redis.asyncio.Redis:
+def redis_client_from_url(url: str, *, timeout: float = 0.25) -> redis.asyncio.Redis:
     """The one Redis client of a process: bytes in and out, short timeouts, one quick retry.
 
-    redis-py 8 retries 10 times by default; a cache must give up fast instead.
+    redis-py 8 retries 10 times by default; a cache must give up fast instead. Its default
+    pool also refuses the 101st concurrent command outright (``MaxConnectionsError``), so a
+    burst of tool calls lost cache writes, counters, lock and idempotency claims; this pool
+    holds at most ``_POOL_SIZE`` connections and a command beyond them waits for one (within
+    the caller's ``op_timeout``). Fewer connections also means fewer handshakes in a burst.
     """
-    return redis.asyncio.Redis.from_url(
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
         url,
+        max_connections=_POOL_SIZE,
+        timeout=timeout,  # wait for a free connection no longer than for an answer
         decode_responses=False,
-        socket_timeout=0.25,
-        socket_connect_timeout=0.25,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         health_check_interval=30,
         retry=Retry(NoBackoff(), 1),
     )
+    return redis.asyncio.Redis.from_pool(pool)
 
 
 def _millis(ttl: float) -> int:
