@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -15,7 +15,7 @@ from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
 from orderdesk_mcp.domain.errors import OrderDeskError, OrderNotFound, UpstreamUnavailable
 from orderdesk_mcp.domain.order import Order, StoreRef
-from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.domain.use_cases.cache_invalidation import invalidate_order
 from orderdesk_mcp.domain.use_cases.get_order import GetOrder
 from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
@@ -107,6 +107,87 @@ async def test_the_same_list_query_twice_is_served_from_the_cache() -> None:
     assert reads.gateway.calls["list_page"] == 1
     page = await reads.list(ListOrdersCommand.parse(STORE, limit=2))
     assert (page.total_count, page.limit, page.offset, page.has_more) == (3, 2, 0, True)
+
+
+class CountingShaping:
+    """A ListOrders.shaped caller: shapes a page into its ids under ``variant``, counting shapes."""
+
+    def __init__(self, variant: str = "v1") -> None:
+        self.variant = variant
+        self.shaped = 0
+
+    async def __call__(self) -> tuple[str, Callable[[OrderPage], dict[str, Any]]]:
+        def shape(page: OrderPage) -> dict[str, Any]:
+            self.shaped += 1
+            return {"ids": [order.id for order in page.orders], "variant": self.variant}
+
+        return self.variant, shape
+
+
+@pytest.mark.anyio
+async def test_a_repeated_list_reuses_its_shaped_result_until_a_write_retires_it() -> None:
+    reads, shaping = Reads(FakeOrderGateway(_docs())), CountingShaping()
+    cmd = ListOrdersCommand.parse(STORE, limit=2)
+    first = await reads.list.shaped(cmd, shaping)
+    first["ids"].append("changed by the caller")
+    assert await reads.list.shaped(cmd, shaping) == {"ids": ["500001", "500002"], "variant": "v1"}
+    assert (shaping.shaped, reads.gateway.calls["list_page"]) == (1, 1)
+    assert reads.stats.snapshot()["tenant:acme:store:1001"] == {"hits": 1, "misses": 1}
+
+    del reads.gateway.docs["500001"]
+    await invalidate_order(reads.cache, STORE, "500001")
+    assert (await reads.list.shaped(cmd, shaping))["ids"] == ["500002", "500003"]
+    assert (shaping.shaped, reads.gateway.calls["list_page"]) == (2, 2)
+
+
+@pytest.mark.anyio
+async def test_a_shaped_result_expires_with_its_page() -> None:
+    reads, shaping = Reads(FakeOrderGateway(_docs())), CountingShaping()
+    cmd = ListOrdersCommand.parse(STORE, limit=2)
+    await reads.list.shaped(cmd, shaping)
+    reads.clock.advance(TTL + 0.1)
+    await reads.list.shaped(cmd, shaping)
+    assert (shaping.shaped, reads.gateway.calls["list_page"]) == (2, 2)
+
+
+@pytest.mark.anyio
+async def test_a_shape_made_from_a_cached_page_is_not_stored() -> None:
+    # The page may be nearly TTL old; a shape stored now would outlive it.
+    reads, shaping = Reads(FakeOrderGateway(_docs())), CountingShaping()
+    cmd = ListOrdersCommand.parse(STORE, limit=2)
+    await reads.list(cmd)
+    await reads.list.shaped(cmd, shaping)
+    await reads.list.shaped(cmd, shaping)
+    assert (shaping.shaped, reads.gateway.calls["list_page"]) == (2, 1)
+
+
+@pytest.mark.anyio
+async def test_another_variant_view_or_field_list_is_shaped_again_from_the_cached_page() -> None:
+    reads = Reads(FakeOrderGateway(_docs()))
+    first, renamed = CountingShaping("folders v1"), CountingShaping("folders v2")
+    summary = ListOrdersCommand.parse(STORE, limit=2)
+    await reads.list.shaped(summary, first)
+    assert (await reads.list.shaped(summary, renamed))["variant"] == "folders v2"
+    await reads.list.shaped(ListOrdersCommand.parse(STORE, limit=2, view="full"), first)
+    await reads.list.shaped(ListOrdersCommand.parse(STORE, limit=2, fields=["email"]), first)
+    assert (first.shaped, renamed.shaped, reads.gateway.calls["list_page"]) == (3, 1, 1)
+
+
+@pytest.mark.anyio
+async def test_a_failing_list_is_reported_before_anything_is_shaped() -> None:
+    # The caller's shaping reads folder names from OrderDesk; a list that fails must not cost those.
+    reads, shaping = Reads(FakeOrderGateway(_docs())), CountingShaping()
+    calls = 0
+
+    async def counted() -> tuple[str, Callable[[OrderPage], dict[str, Any]]]:
+        nonlocal calls
+        calls += 1
+        return await shaping()
+
+    reads.gateway.fail_next("list_page", UpstreamUnavailable("boom"))
+    with pytest.raises(UpstreamUnavailable):
+        await reads.list.shaped(ListOrdersCommand.parse(STORE, limit=2), counted)
+    assert (calls, shaping.shaped) == (0, 0)
 
 
 VARIANTS: dict[str, Any] = {

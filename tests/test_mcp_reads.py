@@ -88,6 +88,15 @@ async def test_list_pages_through_every_order_with_honest_has_more(tmp_path: Pat
     assert sorted(seen) == sorted(state.orders(STORE))
 
 
+async def test_a_repeated_list_answers_the_same_text_from_the_cache(tmp_path: Path) -> None:
+    container = make_container(tmp_path, state=seeded_state(25))
+    async with mcp_client(container) as client:
+        first, second = [await client.call_tool("orders_list", {"limit": 20}) for _ in range(2)]
+    assert not first.is_error
+    assert (second.structured_content, second.content) == (first.structured_content, first.content)
+    assert container.stats().snapshot() == {"tenant:default:store:100001": {"hits": 1, "misses": 1}}
+
+
 async def test_list_past_the_end_is_an_empty_page_without_more(tmp_path: Path) -> None:
     async with mcp_client(make_container(tmp_path)) as client:
         result = await client.call_tool("orders_list", {"offset": 500})

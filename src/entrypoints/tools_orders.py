@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
@@ -12,6 +13,8 @@ from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
 from orderdesk_mcp.domain.errors import OrderDeskError
 from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage
+from orderdesk_mcp.domain.use_cases.list_orders import Shaping
 from orderdesk_mcp.entrypoints import mcp_convert as convert
 from orderdesk_mcp.entrypoints.dispatch import tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
@@ -52,6 +55,22 @@ async def folders_or_none(app: AppServices, store: StoreRef) -> tuple[Folder, ..
     except OrderDeskError as exc:
         log.warning("folder names unavailable: %s", type(exc).__name__)
         return ()
+
+
+def _list_shaping(app: AppServices, store: StoreRef, cmd: ListOrdersCommand) -> Shaping:
+    """How ``orders_list`` shapes a page: the view, the folder names and the result budget."""
+    budget = app.settings.max_result_chars
+
+    async def shaping() -> tuple[str, Callable[[OrderPage], dict[str, Any]]]:
+        folders = await folders_or_none(app, store)
+
+        def shape(page: OrderPage) -> dict[str, Any]:
+            out = convert.list_out(page, view=cmd.view, fields=cmd.fields, folders=folders, budget=budget)
+            return cast(dict[str, Any], out)
+
+        return f"{budget}|{folders!r}", shape
+
+    return shaping
 
 
 def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
@@ -136,9 +155,6 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
                 modified_start_date=modified_start_date,
                 modified_end_date=modified_end_date,
             )
-            page = await app.list_orders(cmd)
-            folders = await folders_or_none(app, ref)
-        out = convert.list_out(
-            page, view=cmd.view, fields=cmd.fields, folders=folders, budget=app.settings.max_result_chars
-        )
+            # A repeated list reuses its shaped result (ListOrders.shaped), kept with the page.
+            out = await app.list_orders.shaped(cmd, _list_shaping(app, ref, cmd))
         return compact_result(out)
