@@ -30,8 +30,8 @@ __all__ = ["tool_call"]
 log = logging.getLogger(__name__)
 
 
-def _arguments(ctx: Context[AppServices]) -> Mapping[str, Any]:
-    params = ctx.request_context.params or {}
+def _arguments(params: object) -> Mapping[str, Any]:
+    """The call's raw arguments, from the request's ``params``."""
     arguments = params.get("arguments") if isinstance(params, Mapping) else None
     return arguments if isinstance(arguments, Mapping) else {}
 
@@ -57,10 +57,11 @@ async def tool_call(
     Raises:
         ToolError: with the domain error's safe message.
     """
-    app = ctx.request_context.lifespan_context
+    request = ctx.request_context  # a pydantic private attribute: a few microseconds per read
+    app = request.lifespan_context
     timeout = app.settings.call_timeout
     correlation = new_correlation_id()
-    tenant = tenant_of_request(ctx.request_context.request)
+    tenant = tenant_of_request(request.request)
     call = CallContext(
         correlation_id=correlation,
         deadline=app.clock.monotonic() + timeout,
@@ -71,7 +72,7 @@ async def tool_call(
     # Telemetry (call_telemetry.py): times the call, then turns its stats into metrics and a log line.
     with call_context(call), app.telemetry.observe(call) as observed:
         try:
-            _reject_unknown(_arguments(ctx), allowed)
+            _reject_unknown(_arguments(request.params), allowed)
             if writes and app.settings.read_only:
                 raise ReadOnlyMode(tool)
             access = choose_store(await app.credentials.stores(tenant), store)
