@@ -7,13 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from mcp import Client
 
 from bench._stats import summary
 from bench._transports import NOOP, Served
 from bench._upstream import Upstream
 
-__all__ = ["Counts", "Scenario", "measure_latencies"]
+__all__ = ["IDLE_CONTROL", "Counts", "Scenario", "measure_latencies"]
+
+# The control for "ours" of an uncached call: the same cached get, but the client first idles as
+# long as the upstream's latency. No upstream is involved, so any growth over "orders_get cached"
+# is the machine running the same code slower after a pause (on the benchmark VM: caches refilled).
+IDLE_CONTROL = "orders_get cached, idle"
 
 Call = tuple[str, dict[str, Any]]
 
@@ -52,9 +58,13 @@ class Scenario:
         return out
 
 
-async def _run(client: Client, upstream: Upstream, scenario: Scenario, calls: list[Call]) -> None:
+async def _run(
+    client: Client, upstream: Upstream, scenario: Scenario, calls: list[Call], *, idle: float = 0.0
+) -> None:
     latency = upstream.state.faults.latency
     for tool, args in calls:
+        if idle:
+            await anyio.sleep(idle)  # not timed
         before, work_before, held_before = (
             upstream.request_count,
             upstream.handler_seconds,
@@ -91,6 +101,9 @@ async def measure_latencies(
          [("orders_get", {"order_id": hot})]),
         ("orders_list cached (50)", lambda n: ("orders_list", {"limit": 50}), counts.fast,
          [("orders_list", {"limit": 50})]),
+        # 100 calls x 50 ms idle stay well inside the 15 s TTL the warm-up get starts.
+        (IDLE_CONTROL, lambda n: ("orders_get", {"order_id": hot}), min(counts.slow, 100),
+         [("orders_get", {"order_id": hot})]),
         ("orders_get uncached", lambda n: ("orders_get", {"order_id": cold[n]}), len(cold), []),
         ("orders_list uncached (50)", lambda n: ("orders_list", {"limit": 50, "offset": n + 1}),
          counts.slow, []),
@@ -103,7 +116,8 @@ async def measure_latencies(
         for name, make, times, warm_up in plans:
             await _run(client, upstream, Scenario("warm-up"), warm_up)
             scenario = Scenario(name)
-            await _run(client, upstream, scenario, [make(n) for n in range(times)])
+            idle = upstream.state.faults.latency if name == IDLE_CONTROL else 0.0
+            await _run(client, upstream, scenario, [make(n) for n in range(times)], idle=idle)
             floor = floor or scenario
             results.append(scenario.result(floor))
     return results
