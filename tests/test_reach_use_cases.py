@@ -40,6 +40,7 @@ from orderdesk_mcp.domain.reach_commands import (
     AdjustStockCommand,
     DeleteShipmentCommand,
     GetItemCommand,
+    ListInventoryCommand,
     MoveOrdersCommand,
     UpdateItemCommand,
 )
@@ -50,7 +51,7 @@ from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
-from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem
+from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem, ListInventory
 from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.move_orders import MoveOrders
 from orderdesk_mcp.domain.use_cases.resilient_order_actions import ResilientOrderActions
@@ -481,3 +482,57 @@ async def test_a_failed_invalidation_after_a_move_note_or_shipment_is_retried_an
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
         assert invalidations.pending == 0  # the background retry landed for every one of them
+
+
+class FrozenCacheWrites(MemoryOrderCache):
+    """A cache whose writes fail as Redis's do while it is frozen: dropped, counters -1."""
+
+    frozen = False
+
+    async def invalidate(self, *, counters: Sequence[str], keys: Sequence[str]) -> list[int] | None:
+        return None if self.frozen else await super().invalidate(counters=counters, keys=keys)
+
+    async def incr(self, key: str) -> int:
+        return -1 if self.frozen else await super().incr(key)
+
+    async def delete(self, *keys: str) -> None:
+        if not self.frozen:
+            await super().delete(*keys)
+
+
+async def test_a_failed_invalidation_after_an_inventory_write_is_retried_and_bypassed_meanwhile(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = World()
+    cache = FrozenCacheWrites(clock=world.clock)
+    invalidations = Invalidations(cache=cache, clock=world.clock, ttl=15.0)
+    get = GetInventoryItem(inventory=world.inventory, cache=cache, ttl=15.0, invalidations=invalidations)
+    listing = ListInventory(inventory=world.inventory, cache=cache, ttl=15.0, invalidations=invalidations)
+    first_page = ListInventoryCommand.parse(STORE, limit=10, offset=0)
+    adjust = AdjustStock(
+        inventory=world.inventory, lock=world.lock, cache=cache, audit=world.audit, clock=world.clock,
+        invalidations=invalidations,
+    )  # fmt: skip
+    async with invalidations:
+        assert (await get(GetItemCommand.parse(STORE, "2501"))).stock == 10  # now cached
+        assert [i.stock for i in (await listing(first_page)).items] == [10]
+        cache.frozen = True
+        await adjust(AdjustStockCommand.parse(STORE, item_id=2501, delta=5))
+        assert invalidations.bypassing_inventory(STORE, "2501")
+        assert invalidations.bypassing_inventory(STORE)
+        assert not invalidations.bypassing(STORE, "2501")  # orders are not affected
+        assert (await get(GetItemCommand.parse(STORE, "2501"))).stock == 15  # not the cached 10
+        assert [i.stock for i in (await listing(first_page)).items] == [15]
+        cache.frozen = False
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert invalidations.pending == 0  # the background retry landed
+        fetched = world.inventory.calls["fetch_item"]
+        assert (await get(GetItemCommand.parse(STORE, "2501"))).stock == 15
+        assert (await get(GetItemCommand.parse(STORE, "2501"))).stock == 15
+        assert world.inventory.calls["fetch_item"] == fetched + 1  # cached again after one read
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "cache invalidation of inventory item 2501 in store 100001 failed; retrying in the background "
+        "for up to 15 s, reading it upstream meanwhile"
+    ]

@@ -100,10 +100,14 @@ def reach_services(
         delete_shipment=DeleteShipment(
             shipments=shipments, cache=cache, audit=audit, clock=clock, invalidations=invalidations
         ),
-        list_inventory=ListInventory(inventory=inventory, cache=cache, ttl=ttl),
-        get_inventory_item=GetInventoryItem(inventory=inventory, cache=cache, ttl=ttl),
-        update_inventory_item=UpdateInventoryItem(
-            inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock
+        list_inventory=ListInventory(inventory=inventory, cache=cache, ttl=ttl, invalidations=invalidations),
+        get_inventory_item=GetInventoryItem(
+            inventory=inventory, cache=cache, ttl=ttl, invalidations=invalidations
         ),
-        adjust_stock=AdjustStock(inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock),
+        update_inventory_item=UpdateInventoryItem(
+            inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock, invalidations=invalidations
+        ),
+        adjust_stock=AdjustStock(
+            inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock, invalidations=invalidations
+        ),
     )

@@ -17,7 +17,7 @@ from orderdesk_mcp.domain.reach_errors import AmbiguousInventoryCode, InventoryI
 from orderdesk_mcp.domain.reach_results import StockAdjusted
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
-from orderdesk_mcp.domain.use_cases.inventory_invalidation import invalidate_inventory
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -38,12 +38,15 @@ class AdjustStock:
         cache: OrderCache,
         audit: AuditLog,
         clock: Clock,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._inventory = inventory
         self._lock = lock
-        self._cache = cache
         self._audit = audit
         self._clock = clock
+        self._invalidations = (
+            invalidations if invalidations is not None else Invalidations(cache=cache, clock=clock, ttl=0.0)
+        )
 
     async def __call__(self, cmd: AdjustStockCommand) -> StockAdjusted:
         """Raises: InventoryItemNotFound; AmbiguousInventoryCode; NegativeStock; UpstreamRejected
@@ -67,7 +70,7 @@ class AdjustStock:
                 try:
                     await self._inventory.replace_item(cmd.store, item_id, merge(item.doc, {"stock": after}))
                 finally:
-                    await invalidate_inventory(self._cache, cmd.store, item_id)
+                    await self._invalidations.after_inventory_write(cmd.store, item_id)
                 saved = await self._inventory.fetch_item(cmd.store, item_id)
             if saved.stock != after:
                 raise UpstreamRejected(

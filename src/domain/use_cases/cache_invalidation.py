@@ -16,6 +16,9 @@ any read that overlapped the write throw its fill away (``GetOrder``, ``fill_fro
   has expired anyway. Meanwhile this process bypasses the cache for that order and for the
   store's list pages. Other processes sharing the cache can still serve the old entry until
   the invalidation lands or the entry expires: at most ``ttl`` seconds.
+
+Inventory writes get the same (``after_inventory_write``, ``bypassing_inventory``), on the
+inventory's own keys: the item's entry and counter, and the store's inventory list generation.
 """
 
 from __future__ import annotations
@@ -28,19 +31,41 @@ import anyio.abc
 
 from orderdesk_mcp.domain.cache_keys import generation_key, order_key, order_version_key
 from orderdesk_mcp.domain.cached_orders import order_to_cache
+from orderdesk_mcp.domain.inventory_cache_keys import (
+    inventory_generation_key,
+    inventory_item_key,
+    inventory_version_key,
+)
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 
-__all__ = ["Invalidations", "invalidate_order"]
+__all__ = ["Invalidations", "invalidate_inventory", "invalidate_order"]
 
 _log = logging.getLogger(__name__)
 
+_ORDER, _INVENTORY = "order", "inventory"
+_DESCRIBED = {_ORDER: ("order ", "the order lists"), _INVENTORY: ("inventory item ", "the inventory lists")}
+# What a failed invalidation was about: the store, the kind, and the order or item (None: lists only).
+_Target = tuple[StoreRef, str, str | None]
 
-def _plan(store: StoreRef, order_id: str | None) -> tuple[list[str], list[str]]:
-    if order_id is None:
+
+def _plan(target: _Target) -> tuple[list[str], list[str]]:
+    store, kind, ident = target
+    if kind == _INVENTORY:
+        if ident is None:
+            return [inventory_generation_key(store)], []
+        return [inventory_generation_key(store), inventory_version_key(store, ident)], [
+            inventory_item_key(store, ident)
+        ]
+    if ident is None:
         return [generation_key(store)], []
-    return [generation_key(store), order_version_key(store, order_id)], [order_key(store, order_id)]
+    return [generation_key(store), order_version_key(store, ident)], [order_key(store, ident)]
+
+
+async def _invalidate(cache: OrderCache, target: _Target) -> list[int] | None:
+    counters, keys = _plan(target)
+    return await cache.invalidate(counters=counters, keys=keys)
 
 
 async def invalidate_order(cache: OrderCache, store: StoreRef, order_id: str | None) -> bool:
@@ -48,8 +73,15 @@ async def invalidate_order(cache: OrderCache, store: StoreRef, order_id: str | N
 
     Returns False when the cache backend failed (the invalidation may not have happened).
     """
-    counters, keys = _plan(store, order_id)
-    return await cache.invalidate(counters=counters, keys=keys) is not None
+    return await _invalidate(cache, (store, _ORDER, order_id)) is not None
+
+
+async def invalidate_inventory(cache: OrderCache, store: StoreRef, item_id: str) -> bool:
+    """Drop the item's entry and retire every cached inventory page of the store, in one round trip.
+
+    Returns False when the cache backend failed (the invalidation may not have happened).
+    """
+    return await _invalidate(cache, (store, _INVENTORY, item_id)) is not None
 
 
 class Invalidations:
@@ -64,7 +96,7 @@ class Invalidations:
         self._clock = clock
         self._ttl = ttl
         self._retry_every = retry_every
-        self._pending: dict[tuple[StoreRef, str | None], float] = {}
+        self._pending: dict[_Target, float] = {}
         self._tasks: anyio.abc.TaskGroup | None = None
         self._retrying = False
 
@@ -89,20 +121,27 @@ class Invalidations:
 
     def bypassing(self, store: StoreRef, order_id: str | None = None) -> bool:
         """Whether this process must not trust the cache for the order (None: the store's lists)."""
+        return self._bypassing(store, _ORDER, order_id)
+
+    def bypassing_inventory(self, store: StoreRef, item_id: str | None = None) -> bool:
+        """Whether this process must not trust the cache for the item (None: the inventory lists)."""
+        return self._bypassing(store, _INVENTORY, item_id)
+
+    def _bypassing(self, store: StoreRef, kind: str, ident: str | None) -> bool:
         if not self._pending:
             return False
         self._expire()
-        if order_id is None:
-            return any(s == store for s, _ in self._pending)
-        return (store, order_id) in self._pending or (store, None) in self._pending
+        if ident is None:
+            return any(s == store and k == kind for s, k, _ in self._pending)
+        return (store, kind, ident) in self._pending or (store, kind, None) in self._pending
 
     async def after_write(self, store: StoreRef, order_id: str | None, saved: Order | None = None) -> None:
         """Invalidate what the write made stale, then fill the order's entry from ``saved``."""
-        counters, keys = _plan(store, order_id)
+        target = (store, _ORDER, order_id)
         with anyio.CancelScope(shield=True):  # each cache op is itself time-bounded
-            bumped = await self._cache.invalidate(counters=counters, keys=keys)
+            bumped = await _invalidate(self._cache, target)
             if bumped is None:
-                self._remember(store, order_id)
+                self._remember(target)
                 return
             if saved is None or order_id is None or self._ttl <= 0:
                 return
@@ -111,12 +150,21 @@ class Invalidations:
             if await self._cache.get_counter(order_version_key(store, order_id)) != bumped[-1]:
                 await self._cache.delete(key)  # another write landed since ours: keep nothing
 
-    def _remember(self, store: StoreRef, order_id: str | None) -> None:
-        self._pending[(store, order_id)] = self._clock.monotonic() + self._ttl
+    async def after_inventory_write(self, store: StoreRef, item_id: str) -> None:
+        """Invalidate the item and the store's inventory pages; remembered and retried if that fails."""
+        target = (store, _INVENTORY, item_id)
+        with anyio.CancelScope(shield=True):
+            if await _invalidate(self._cache, target) is None:
+                self._remember(target)
+
+    def _remember(self, target: _Target) -> None:
+        store, kind, ident = target
+        self._pending[target] = self._clock.monotonic() + self._ttl
+        one, lists = _DESCRIBED[kind]
         _log.warning(
             "cache invalidation of %s in store %s failed; retrying in the background for up to %.0f s, "
             "reading it upstream meanwhile",
-            f"order {order_id}" if order_id else "the order lists",
+            one + ident if ident else lists,
             store.store_id,
             self._ttl,
         )
@@ -135,8 +183,8 @@ class Invalidations:
             while self._pending:
                 await self._clock.sleep(self._retry_every)
                 self._expire()
-                for store, order_id in list(self._pending):
-                    if await invalidate_order(self._cache, store, order_id):
-                        self._pending.pop((store, order_id), None)
+                for target in list(self._pending):
+                    if await _invalidate(self._cache, target) is not None:
+                        self._pending.pop(target, None)
         finally:
             self._retrying = False

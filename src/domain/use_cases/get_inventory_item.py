@@ -2,8 +2,9 @@
 
 Entries live under the tenant and store (``inventory_cache_keys``). An item's fill is guarded
 by its write counter and a page's key carries the store's inventory generation, both bumped by
-every inventory write (``invalidate_inventory``), so a read overlapping a write never caches
-what the write replaced.
+every inventory write (``Invalidations.after_inventory_write``), so a read overlapping a write
+never caches what the write replaced. While a failed invalidation is being retried, this process
+reads the item (or the pages) from OrderDesk instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from orderdesk_mcp.domain.inventory_cache_keys import (
     inventory_version_key,
 )
 from orderdesk_mcp.domain.reach_commands import GetItemCommand, ListInventoryCommand
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.inventory import InventoryGateway
 
@@ -54,13 +56,26 @@ def _page_from_cache(value: object) -> InventoryPage | None:
 
 
 class GetInventoryItem:
-    def __init__(self, *, inventory: InventoryGateway, cache: OrderCache, ttl: float) -> None:
+    def __init__(
+        self,
+        *,
+        inventory: InventoryGateway,
+        cache: OrderCache,
+        ttl: float,
+        invalidations: Invalidations | None = None,
+    ) -> None:
         self._inventory = inventory
         self._cache = cache
         self._ttl = ttl
+        self._invalidations = invalidations
 
     async def __call__(self, cmd: GetItemCommand) -> InventoryItem:
         """Raises: InventoryItemNotFound, and the gateway's upstream errors (never cached)."""
+        if self._invalidations is not None and self._invalidations.bypassing_inventory(
+            cmd.store, cmd.item_id
+        ):
+            record_cache("inventory", hit=False)
+            return await self._inventory.fetch_item(cmd.store, cmd.item_id)
         key = inventory_item_key(cmd.store, cmd.item_id)
         cached = _from_cache(await self._cache.get(key))
         record_cache("inventory", hit=cached is not None)
@@ -78,14 +93,25 @@ class GetInventoryItem:
 
 
 class ListInventory:
-    def __init__(self, *, inventory: InventoryGateway, cache: OrderCache, ttl: float) -> None:
+    def __init__(
+        self,
+        *,
+        inventory: InventoryGateway,
+        cache: OrderCache,
+        ttl: float,
+        invalidations: Invalidations | None = None,
+    ) -> None:
         self._inventory = inventory
         self._cache = cache
         self._ttl = ttl
+        self._invalidations = invalidations
 
     async def __call__(self, cmd: ListInventoryCommand) -> InventoryPage:
         """Raises: the gateway's upstream errors (never cached)."""
-        generation = await self._cache.get_counter(inventory_generation_key(cmd.store))
+        if self._invalidations is not None and self._invalidations.bypassing_inventory(cmd.store):
+            generation = -1  # an inventory write's invalidation is still being retried: trust no page
+        else:
+            generation = await self._cache.get_counter(inventory_generation_key(cmd.store))
         key = inventory_list_key(cmd.store, generation, cmd.query)
         cached = _page_from_cache(await self._cache.get(key)) if generation >= 0 else None
         record_cache("inventory_list", hit=cached is not None)

@@ -17,7 +17,7 @@ from orderdesk_mcp.domain.reach_errors import StaleItemFingerprint
 from orderdesk_mcp.domain.reach_results import UpdatedItem
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
-from orderdesk_mcp.domain.use_cases.inventory_invalidation import invalidate_inventory
+from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -38,12 +38,15 @@ class UpdateInventoryItem:
         cache: OrderCache,
         audit: AuditLog,
         clock: Clock,
+        invalidations: Invalidations | None = None,
     ) -> None:
         self._inventory = inventory
         self._lock = lock
-        self._cache = cache
         self._audit = audit
         self._clock = clock
+        self._invalidations = (
+            invalidations if invalidations is not None else Invalidations(cache=cache, clock=clock, ttl=0.0)
+        )
 
     async def __call__(self, cmd: UpdateItemCommand) -> UpdatedItem:
         """Apply the changes (or, with ``dry_run``, only compute their diff).
@@ -70,7 +73,7 @@ class UpdateInventoryItem:
                 try:
                     await self._inventory.replace_item(cmd.store, cmd.item_id, proposed)
                 finally:
-                    await invalidate_inventory(self._cache, cmd.store, cmd.item_id)
+                    await self._invalidations.after_inventory_write(cmd.store, cmd.item_id)
                 saved = await self._inventory.fetch_item(cmd.store, cmd.item_id)
             lost = lost_fields(saved.doc, planned)
             if lost:
