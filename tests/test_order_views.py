@@ -8,19 +8,18 @@ from typing import Any
 import pytest
 
 from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.field_selection import parse_fields, select_fields
 from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import Order, fingerprint_of
+from orderdesk_mcp.domain.order_summary import summarize
 from orderdesk_mcp.domain.order_views import (
     BUDGET_HINT,
     OVERSIZED_HINT,
     WRITE_SUMMARY_HINT,
     fit_to_budget,
     fit_write_result,
-    parse_fields,
-    select_fields,
     shape_order,
     shape_page,
-    summarize,
 )
 from orderdesk_mcp.domain.pagination import OrderPage
 

@@ -11,8 +11,9 @@ from typing import Any
 import msgspec
 
 from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.field_selection import FieldTree, parse_fields
 from orderdesk_mcp.domain.order import StoreRef, normalize_order_id
-from orderdesk_mcp.domain.order_views import FieldTree, View, parse_fields
+from orderdesk_mcp.domain.order_views import View
 from orderdesk_mcp.domain.pagination import OrderQuery, validate_paging
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Orders shaped for a model: the summary view, field selection, and the result budget.
+"""Orders shaped for a model: a page or an order in the asked view, within the result budget.
 
 A full order is about 1,400 characters of JSON and a page of 50 is far past what a model
 reads comfortably, so reads offer a flat summary, a selection of fields, and a budget in
@@ -17,34 +17,26 @@ from typing import Any, Literal
 
 import msgspec
 
-from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.field_selection import FieldTree, select_fields
 from orderdesk_mcp.domain.folders import Folder, folder_name_of
 from orderdesk_mcp.domain.order import Order
+from orderdesk_mcp.domain.order_summary import summarize
 from orderdesk_mcp.domain.pagination import OrderPage
 
 __all__ = [
     "BUDGET_HINT",
-    "MAX_FIELDS",
     "OVERSIZED_HINT",
     "WRITE_SUMMARY_HINT",
-    "FieldTree",
     "ShapedPage",
     "View",
     "fit_to_budget",
     "fit_write_result",
-    "parse_fields",
-    "select_fields",
     "shape_order",
     "shape_page",
-    "summarize",
 ]
 
 View = Literal["summary", "full"]
 Size = Callable[[Any], int]
-FieldTree = Mapping[str, "FieldTree"]  # {} means "the whole value"
-
-MAX_FIELDS = 50
-_MAX_PATH = 200
 
 BUDGET_HINT = (
     "Result cut to fit the result budget; continue from next_offset, or ask for fewer fields "
@@ -59,143 +51,6 @@ WRITE_SUMMARY_HINT = (
     "orders_get and fields: [...] to see the parts you need."
 )
 _OMITTED = "[omitted from this reply: {} characters; read the order with orders_get]"
-
-
-def _number(value: object) -> float | int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else number
-    return None
-
-
-def _person(section: object) -> str:
-    if not isinstance(section, Mapping):
-        return ""
-    parts = (str(section.get(key) or "").strip() for key in ("first_name", "last_name"))
-    return " ".join(part for part in parts if part)
-
-
-def _company(section: object) -> str:
-    return str(section.get("company") or "").strip() if isinstance(section, Mapping) else ""
-
-
-def _name(doc: Mapping[str, Any]) -> str | None:
-    """Shipping or customer first and last name, else a company; None when there is none."""
-    shipping, customer = doc.get("shipping"), doc.get("customer")
-    return _person(shipping) or _person(customer) or _company(shipping) or _company(customer) or None
-
-
-def _items(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    items = doc.get("order_items")
-    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
-
-
-def summarize(order: Order, folders: Iterable[Folder]) -> dict[str, Any]:
-    """One flat object: who, what, how much, where it sits, and the fingerprint to update with."""
-    doc = order.doc
-    items = _items(doc)
-    quantity = _number(doc.get("quantity_total"))
-    if quantity is None:
-        quantity = sum(_number(item.get("quantity")) or 0 for item in items)
-    shipments = doc.get("order_shipments")
-    return {
-        "id": order.id,
-        "source_id": doc.get("source_id"),
-        "folder": folder_name_of(folders, order.view.folder_id),
-        "folder_id": order.view.folder_id,
-        "date_added": doc.get("date_added"),
-        "date_updated": doc.get("date_updated"),
-        "name": _name(doc),
-        "email": doc.get("email"),
-        "order_total": _number(doc.get("order_total")),
-        "payment_status": doc.get("payment_status"),
-        "item_count": len(items),
-        "quantity_total": quantity,
-        "shipment_count": len(shipments) if isinstance(shipments, list) else 0,
-        "fingerprint": order.fingerprint,
-    }
-
-
-def _malformed(path: str) -> str | None:
-    """Why ``path`` is not a field path, or None when it is one."""
-    if not path or len(path) > _MAX_PATH:
-        return f"must be 1 to {_MAX_PATH} characters"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
-        return "must not contain control characters"
-    if any(not part or part != part.strip() for part in path.split(".")):
-        return "must be a top-level key or a dotted path like shipping.city (no empty or padded parts)"
-    return None
-
-
-def parse_fields(fields: Sequence[object]) -> FieldTree:
-    """The requested paths as a tree; a whole-key request covers any deeper path under it.
-
-    Raises:
-        InvalidRequest: naming every malformed path (or too many of them).
-    """
-    if not 1 <= len(fields) <= MAX_FIELDS:
-        raise InvalidRequest([f"fields must list 1 to {MAX_FIELDS} paths; got {len(fields)}"])
-    problems: list[str] = []
-    tree: dict[str, Any] = {}
-    for raw in fields:
-        why = _malformed(raw) if isinstance(raw, str) else "must be a string"
-        if why is not None:
-            shown = repr(raw) if len(repr(raw)) <= 60 else repr(raw)[:57] + "..."
-            problems.append(f"field path {shown} {why}")
-            continue
-        assert isinstance(raw, str)
-        node = tree
-        parts = raw.split(".")
-        for depth, part in enumerate(parts):
-            existing = node.get(part)
-            if existing is not None and not existing:
-                break  # the whole value is already requested
-            if depth == len(parts) - 1:
-                node[part] = {}
-            else:
-                node = node.setdefault(part, {})
-    if problems:
-        raise InvalidRequest(problems)
-    return tree
-
-
-_ABSENT = object()
-
-
-def _project(value: object, tree: FieldTree) -> object:
-    if not tree:
-        return value
-    if isinstance(value, Mapping):
-        picked = {}
-        for key, sub in tree.items():
-            if key in value:
-                projected = _project(value[key], sub)
-                if projected is not _ABSENT:
-                    picked[key] = projected
-        return picked if picked else _ABSENT
-    if isinstance(value, list):
-        # A path through a list applies to each object in it (order_items.name).
-        projected_items = [_project(item, tree) for item in value]
-        return [item for item in projected_items if item is not _ABSENT]
-    return _ABSENT
-
-
-def select_fields(order: Order, tree: FieldTree, *, fingerprint: bool = True) -> dict[str, Any]:
-    """Only the requested fields of the order (absent paths left out), plus id and fingerprint."""
-    picked = _project(order.doc, tree)
-    out: dict[str, Any] = {"id": order.id}
-    if isinstance(picked, dict):
-        out.update({key: value for key, value in picked.items() if key != "id"})
-    if fingerprint:
-        out["fingerprint"] = order.fingerprint
-    return out
 
 
 def fit_to_budget(fixed: int, costs: Sequence[int], budget: int) -> int:

@@ -11,9 +11,10 @@ from typing import Any, cast
 
 import msgspec
 
+from orderdesk_mcp.domain.field_selection import FieldTree
 from orderdesk_mcp.domain.folders import Folder
 from orderdesk_mcp.domain.order import Order
-from orderdesk_mcp.domain.order_views import FieldTree, View, fit_write_result, shape_order, shape_page
+from orderdesk_mcp.domain.order_views import View, fit_write_result, shape_order, shape_page
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.results import CreatedOrder, DeletedOrder, UpdatedOrder
 from orderdesk_mcp.entrypoints.mcp_results import compact_json

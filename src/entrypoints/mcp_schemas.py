@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, TypeAdap
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from orderdesk_mcp.domain.order_views import MAX_FIELDS
+from orderdesk_mcp.domain.field_selection import MAX_FIELDS
 from orderdesk_mcp.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 __all__ = [
