@@ -5,10 +5,8 @@ choose the gateway (simulator/http), the credential store (simulator/env/sqlite)
 cache and rate limiter (memory/redis) from Settings. Nothing is built at import; tests
 override providers with fakes and run the same lifespan (:func:`open_services`).
 
-Adapters a configuration may not use are imported inside their factory functions, so a
-start-up loads only what the settings select: ``python -X importtime`` showed every start
-loading the simulator's aiohttp server app, redis and cryptography (through the sqlite
-credential store) whatever the configuration.
+The adapters are built by the factory functions of :mod:`adapter_factories`, which import
+each technology only when the settings select it.
 """
 
 from __future__ import annotations
@@ -16,12 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
-from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
 from orderdesk_mcp.adapters.jsonl_audit_log import JsonlAuditLog
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.adapters.memory_rate_limiter import MemoryRateLimiter
@@ -41,120 +36,13 @@ from orderdesk_mcp.domain.use_cases.list_orders import ListOrders
 from orderdesk_mcp.domain.use_cases.resilient_folders import ResilientFolderDirectory
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
+from orderdesk_mcp.entrypoints import adapter_factories as make
 from orderdesk_mcp.entrypoints import reach_wiring
 from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry
-from orderdesk_mcp.entrypoints.paths import data_dir_from
 from orderdesk_mcp.entrypoints.services import AppServices
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
-
-if TYPE_CHECKING:  # the adapters below are imported only when the settings select them
-    import redis.asyncio
-
-    from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
-    from orderdesk_mcp.adapters.redis_cache import RedisOrderCache
-    from orderdesk_mcp.adapters.redis_idempotency import RedisIdempotencyRecords
-    from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
-    from orderdesk_mcp.adapters.redis_write_lock import RedisWriteLock
-    from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
-    from orderdesk_mcp.adapters.simulator import SimulatorState
-    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
-    from orderdesk_mcp.adapters.sqlite_idempotency import SqliteIdempotencyRecords
-    from orderdesk_mcp.ports.credentials import CredentialStore
-    from orderdesk_mcp.ports.rate_limiter import RateLimiter
+from orderdesk_mcp.entrypoints.settings import Settings
 
 __all__ = ["Container", "open_services"]
-
-
-def _simulator(settings: Settings, clock: SystemClock) -> SimulatorState:
-    from orderdesk_mcp.adapters.simulator import default_state
-
-    return default_state(
-        store_id=SIMULATOR_STORE_ID, api_key=SIMULATOR_API_KEY, sample_count=settings.simulator_orders
-    )
-
-
-def _env_credentials(settings: Settings) -> EnvCredentialStore:
-    return EnvCredentialStore(store_id=settings.store_id or "", api_key=settings.api_key or "")
-
-
-def _simulator_credentials() -> EnvCredentialStore:
-    return EnvCredentialStore(store_id=SIMULATOR_STORE_ID, api_key=SIMULATOR_API_KEY)
-
-
-def _data_dir(settings: Settings) -> Path:
-    return data_dir_from(settings.data_dir or None)
-
-
-def _sqlite_credentials(settings: Settings) -> SqliteCredentialStore:
-    from orderdesk_mcp.adapters.keyring import Keyring  # cryptography: only for the sqlite store
-    from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
-
-    directory = _data_dir(settings)
-    return SqliteCredentialStore(path=directory / "credentials.sqlite3", keyring=Keyring.load(directory))
-
-
-def _sqlite_idempotency(settings: Settings, clock: SystemClock) -> SqliteIdempotencyRecords:
-    from orderdesk_mcp.adapters.sqlite_idempotency import SqliteIdempotencyRecords
-
-    return SqliteIdempotencyRecords(path=_data_dir(settings) / "idempotency.sqlite3", clock=clock)
-
-
-def _cache_kind(settings: Settings) -> str:
-    return "redis" if settings.cache_url else "memory"
-
-
-def _redis_client(settings: Settings) -> redis.asyncio.Redis | None:
-    if not settings.cache_url:
-        return None
-    from orderdesk_mcp.adapters.redis_cache import redis_client_from_url
-
-    return redis_client_from_url(settings.cache_url)
-
-
-# Factories of the adapters a configuration may not use: each imports its technology (redis,
-# aiohttp, the simulator) only when its Selector picks it, which keeps start-up short.
-
-
-def _redis_limiter(client: redis.asyncio.Redis, clock: SystemClock, settings: Settings) -> RedisRateLimiter:
-    from orderdesk_mcp.adapters.redis_rate_limiter import RedisRateLimiter
-
-    return RedisRateLimiter(
-        client=client, burst=settings.rate_burst, per_second=settings.rate_per_second, clock=clock,
-        prefix=settings.cache_prefix,
-    )  # fmt: skip
-
-
-def _redis_cache(client: redis.asyncio.Redis, settings: Settings) -> RedisOrderCache:
-    from orderdesk_mcp.adapters.redis_cache import RedisOrderCache
-
-    return RedisOrderCache(client=client, prefix=settings.cache_prefix)
-
-
-def _redis_idempotency(client: redis.asyncio.Redis, settings: Settings) -> RedisIdempotencyRecords:
-    from orderdesk_mcp.adapters.redis_idempotency import RedisIdempotencyRecords
-
-    return RedisIdempotencyRecords(client=client, prefix=settings.cache_prefix)
-
-
-def _redis_write_lock(client: redis.asyncio.Redis, clock: SystemClock, settings: Settings) -> RedisWriteLock:
-    from orderdesk_mcp.adapters.redis_write_lock import RedisWriteLock
-
-    return RedisWriteLock(client=client, clock=clock, prefix=settings.cache_prefix)
-
-
-def _simulated_gateway(state: SimulatorState) -> SimulatedOrderGateway:
-    from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
-
-    return SimulatedOrderGateway(state)
-
-
-def _http_gateway(settings: Settings, credentials: CredentialStore, limiter: RateLimiter) -> HttpOrderGateway:
-    from orderdesk_mcp.adapters.http_gateway import HttpOrderGateway
-
-    return HttpOrderGateway(
-        base_url=settings.base_url, credentials=credentials, limiter=limiter,
-        max_response_bytes=settings.max_response_bytes,
-    )  # fmt: skip
 
 
 class Container(containers.DeclarativeContainer):
@@ -162,16 +50,16 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     jitter = providers.Object(random.random)
     stats = providers.Singleton(CacheStats)
-    redis_client = providers.Singleton(_redis_client, settings)
-    cache_kind = providers.Callable(_cache_kind, settings)
+    redis_client = providers.Singleton(make.redis_client, settings)
+    cache_kind = providers.Callable(make.cache_kind, settings)
 
-    simulator = providers.Singleton(_simulator, settings, clock)
+    simulator = providers.Singleton(make.simulator, settings, clock)
 
     credentials = providers.Selector(
         settings.provided.credentials,
-        simulator=providers.Singleton(_simulator_credentials),
-        env=providers.Singleton(_env_credentials, settings),
-        sqlite=providers.Singleton(_sqlite_credentials, settings),
+        simulator=providers.Singleton(make.simulator_credentials),
+        env=providers.Singleton(make.env_credentials, settings),
+        sqlite=providers.Singleton(make.sqlite_credentials, settings),
     )
 
     limiter = providers.Selector(
@@ -180,13 +68,13 @@ class Container(containers.DeclarativeContainer):
             MemoryRateLimiter, burst=settings.provided.rate_burst,
             per_second=settings.provided.rate_per_second, clock=clock,
         ),
-        redis=providers.Singleton(_redis_limiter, redis_client, clock, settings),
+        redis=providers.Singleton(make.redis_limiter, redis_client, clock, settings),
     )  # fmt: skip
 
     upstream = providers.Selector(
         settings.provided.gateway,
-        simulator=providers.Singleton(_simulated_gateway, simulator),
-        http=providers.Singleton(_http_gateway, settings, credentials, limiter),
+        simulator=providers.Singleton(make.simulated_gateway, simulator),
+        http=providers.Singleton(make.http_gateway, settings, credentials, limiter),
     )
     gateway = providers.Singleton(
         ResilientOrderGateway, inner=upstream, limiter=limiter, clock=clock,
@@ -204,10 +92,10 @@ class Container(containers.DeclarativeContainer):
             MemoryOrderCache, clock=clock, max_entries=settings.provided.cache_max_entries,
             max_bytes=settings.provided.cache_max_bytes,
         ),
-        redis=providers.Singleton(_redis_cache, redis_client, settings),
+        redis=providers.Singleton(make.redis_cache, redis_client, settings),
     )  # fmt: skip
     audit = providers.Singleton(
-        lambda s: JsonlAuditLog(_data_dir(s) / "audit.jsonl", values=s.audit_values), settings
+        lambda s: JsonlAuditLog(make.data_dir(s) / "audit.jsonl", values=s.audit_values), settings
     )
     # What the mutation use cases write through: an audit "attempt" record before every
     # upstream write and its outcome after it.
@@ -216,13 +104,13 @@ class Container(containers.DeclarativeContainer):
     # processes of one machine) without Redis, Redis (every replica) with it.
     idempotency = providers.Selector(
         cache_kind,
-        memory=providers.Singleton(_sqlite_idempotency, settings, clock),
-        redis=providers.Singleton(_redis_idempotency, redis_client, settings),
+        memory=providers.Singleton(make.sqlite_idempotency, settings, clock),
+        redis=providers.Singleton(make.redis_idempotency, redis_client, settings),
     )
     write_lock = providers.Selector(
         cache_kind,
         memory=providers.Singleton(MemoryWriteLock, clock=clock),
-        redis=providers.Singleton(_redis_write_lock, redis_client, clock, settings),
+        redis=providers.Singleton(make.redis_write_lock, redis_client, clock, settings),
     )
     invalidations = providers.Singleton(
         Invalidations, cache=cache, clock=clock, ttl=settings.provided.cache_ttl
