@@ -34,11 +34,11 @@ from orderdesk_mcp.domain.order_rules import (
     NESTED_FIELDS,
     OWNED_FIELDS,
     WRITABLE_FIELDS,
-    body_size_problem,
     check_values,
     has_name,
 )
 from orderdesk_mcp.domain.results import Change
+from orderdesk_mcp.domain.value_checks import body_size_problem
 
 __all__ = ["carries", "diff", "lost_fields", "merge", "validate_changes", "value_at"]
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import datetime
-import json
-import math
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from orderdesk_mcp.domain.value_checks import body_size_problem, control_problems, date_problems, is_number
 
 __all__ = [
     "ADDRESS_FIELDS",
     "ADDRESS_KEYS",
     "ARRAY_FIELDS",
     "DELIVERY_TYPES",
-    "MAX_BODY_BYTES",
     "NESTED_FIELDS",
     "OWNED_FIELDS",
     "PAYMENT_STATUSES",
     "WRITABLE_FIELDS",
-    "body_size_problem",
     "check_new_order",
     "check_values",
     "has_name",
@@ -61,85 +57,6 @@ _SCALARS = frozenset({
 })  # fmt: skip
 WRITABLE_FIELDS = _SCALARS | NESTED_FIELDS | ARRAY_FIELDS
 _NUMBERS = frozenset({"shipping_total", "handling_total", "tax_total"})
-MAX_BODY_BYTES = 1_000_000  # a create or update body larger than this is refused before sending
-_ALLOWED_CONTROLS = frozenset("\t\n")
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2}))?")
-DATE_FORMATS = "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
-
-
-def body_size_problem(doc: Mapping[str, Any], *, what: str = "the order's JSON body") -> str | None:
-    """Why ``doc`` is too large to send as one JSON body (naming its size), or None."""
-    size = len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str).encode())
-    if size <= MAX_BODY_BYTES:
-        return None
-    return f"{what} would be {size:,} bytes, more than the {MAX_BODY_BYTES:,}-byte limit"
-
-
-def _control_problems(value: object, path: str) -> list[str]:
-    """Control characters (other than tab and newline) in any string or key under ``value``."""
-    if isinstance(value, str):
-        bad = next(
-            (ch for ch in value if (ch < " " or "\x7f" <= ch <= "\x9f") and ch not in _ALLOWED_CONTROLS), None
-        )
-        if bad is None:
-            return []
-        return [f"{path} contains a control character (U+{ord(bad):04X}); only tab and newline are allowed"]
-    if isinstance(value, Mapping):
-        problems: list[str] = []
-        for key, sub in value.items():
-            problems += _control_problems(key, f"{path} key") if isinstance(key, str) else []
-            problems += _control_problems(sub, f"{path}.{key}")
-        return problems
-    if isinstance(value, list | tuple):
-        return [p for n, sub in enumerate(value) for p in _control_problems(sub, f"{path}[{n}]")]
-    return []
-
-
-def _is_date(value: object) -> bool:
-    match = _DATE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        return False
-    year, month, day, hour, minute, second = (int(p or 0) for p in match.groups())
-    try:
-        datetime.date(year, month, day)
-        datetime.time(hour, minute, second)
-    except ValueError:
-        return False
-    return True
-
-
-def _date_problems(value: object, path: str) -> list[str]:
-    """Date fields (``date_*`` keys) inside the order's lists that are not a documented format."""
-    if isinstance(value, Mapping):
-        problems: list[str] = []
-        for key, sub in value.items():
-            if (
-                isinstance(key, str)
-                and key.startswith("date_")
-                and sub not in (None, "")
-                and not _is_date(sub)
-            ):
-                problems.append(f"{path}.{key} must be a date as {DATE_FORMATS}")
-            elif isinstance(sub, Mapping | list):
-                problems += _date_problems(sub, f"{path}.{key}")
-        return problems
-    if isinstance(value, list):
-        return [p for n, sub in enumerate(value) for p in _date_problems(sub, f"{path}[{n}]")]
-    return []
-
-
-def _number(value: object) -> bool:
-    """A finite number, or a string of one (OrderDesk sends numbers as strings)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    if isinstance(value, float | str):
-        try:
-            return math.isfinite(float(value))
-        except ValueError:
-            return False
-    return False
 
 
 def check_values(
@@ -155,7 +72,7 @@ def check_values(
     for key, value in doc.items():
         if value is None:
             continue
-        problems += _control_problems(value, key)
+        problems += control_problems(value, key)
         if key in NESTED_FIELDS:
             if not isinstance(value, Mapping):
                 problems.append(f"{key} must be an object")
@@ -167,10 +84,10 @@ def check_values(
             elif not all(isinstance(item, Mapping) for item in value):
                 problems.append(f"every entry of {key} must be an object")
             else:
-                problems += _date_problems(value, key)
+                problems += date_problems(value, key)
                 if key == "order_items":
                     problems += _check_items(value)
-        elif key in _NUMBERS and not _number(value):
+        elif key in _NUMBERS and not is_number(value):
             problems.append(f"{key} must be a number")
         elif key == "payment_status" and value not in PAYMENT_STATUSES:
             problems.append(f"payment_status must be one of {', '.join(PAYMENT_STATUSES)}")
@@ -201,7 +118,7 @@ def _check_items(items: list[Mapping[str, Any]]) -> list[str]:
         if delivery is not None and delivery not in DELIVERY_TYPES:
             problems.append(f"order_items[{n}].delivery_type must be one of {', '.join(DELIVERY_TYPES)}")
         for number in ("price", "quantity", "weight"):
-            if number in item and not _number(item[number]):
+            if number in item and not is_number(item[number]):
                 problems.append(f"order_items[{n}].{number} must be a number")
             elif number in ("price", "quantity") and number in item and float(item[number]) < 0:
                 problems.append(f"order_items[{n}].{number} must not be negative")
