@@ -26,7 +26,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Any
 
 import anyio
@@ -35,6 +34,7 @@ import redis.asyncio
 from redis.exceptions import RedisError
 
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock, describe_resource
+from orderdesk_mcp.domain.background import BackgroundJob
 from orderdesk_mcp.domain.cache_keys import store_scope
 from orderdesk_mcp.domain.context import current_call, record_lock_wait
 from orderdesk_mcp.domain.errors import WriteInProgress
@@ -56,8 +56,12 @@ _RENEW = (
 )
 
 
-class RedisWriteLock:
-    """A :class:`~orderdesk_mcp.ports.write_lock.WriteLock` shared through Redis."""
+class RedisWriteLock(BackgroundJob):
+    """A :class:`~orderdesk_mcp.ports.write_lock.WriteLock` shared through Redis.
+
+    Entered, it renews the leases of the locks it holds in the background; leaving it stops
+    that. The lifespan closes the Redis client it created.
+    """
 
     def __init__(
         self,
@@ -79,22 +83,7 @@ class RedisWriteLock:
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
         self._failing = False
-        self._renewals: anyio.abc.TaskGroup | None = None
         self._held: dict[str, str] = {}  # key -> token of every lock this process holds
-        self._renewing = False
-
-    async def __aenter__(self) -> RedisWriteLock:
-        self._renewals = anyio.create_task_group()
-        await self._renewals.__aenter__()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        renewals, self._renewals = self._renewals, None
-        if renewals is not None:  # the lifespan closes the client it created
-            renewals.cancel_scope.cancel()
-            await renewals.__aexit__(None, None, None)  # the caller's own error is not ours to wrap
 
     def key(self, store: StoreRef, resource: str) -> str:
         """The Redis key of ``resource``'s lock (prefix included)."""
@@ -109,9 +98,7 @@ class RedisWriteLock:
                 yield
                 return
             self._held[key] = token
-            if self._renewals is not None and not self._renewing:
-                self._renewing = True
-                self._renewals.start_soon(self._keep)
+            self._start_job(self._keep)  # renews the leases of every lock held
             try:
                 yield
             finally:
@@ -141,13 +128,10 @@ class RedisWriteLock:
 
     async def _keep(self) -> None:
         every = self._lease_ms / 3000
-        try:
-            while self._held:
-                await self._clock.sleep(every)
-                for key, token in list(self._held.items()):
-                    await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
-        finally:
-            self._renewing = False
+        while self._held:
+            await self._clock.sleep(every)
+            for key, token in list(self._held.items()):
+                await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
 
     async def _call(self, op: str, pending: Awaitable[Any]) -> Any:
         """Await a Redis command within ``op_timeout``; ``_FAILED`` when Redis failed (logged once)."""

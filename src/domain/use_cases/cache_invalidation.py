@@ -24,11 +24,11 @@ inventory's own keys: the item's entry and counter, and the store's inventory li
 from __future__ import annotations
 
 import logging
-from types import TracebackType
 
 import anyio
 import anyio.abc
 
+from orderdesk_mcp.domain.background import BackgroundJob
 from orderdesk_mcp.domain.cache_keys import generation_key, order_key, order_version_key
 from orderdesk_mcp.domain.cached_orders import order_to_cache
 from orderdesk_mcp.domain.inventory_cache_keys import (
@@ -84,7 +84,7 @@ async def invalidate_inventory(cache: OrderCache, store: StoreRef, item_id: str)
     return await _invalidate(cache, (store, _INVENTORY, item_id)) is not None
 
 
-class Invalidations:
+class Invalidations(BackgroundJob):
     """Invalidation with a write fill and a memory of failures (see the module docstring).
 
     An async context manager: the lifespan enters it, which starts nothing until an
@@ -97,21 +97,6 @@ class Invalidations:
         self._ttl = ttl
         self._retry_every = retry_every
         self._pending: dict[_Target, float] = {}
-        self._tasks: anyio.abc.TaskGroup | None = None
-        self._retrying = False
-
-    async def __aenter__(self) -> Invalidations:
-        self._tasks = anyio.create_task_group()
-        await self._tasks.__aenter__()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        tasks, self._tasks = self._tasks, None
-        if tasks is not None:
-            tasks.cancel_scope.cancel()
-            await tasks.__aexit__(None, None, None)  # the caller's own error is not ours to wrap
 
     @property
     def pending(self) -> int:
@@ -168,9 +153,7 @@ class Invalidations:
             store.store_id,
             self._ttl,
         )
-        if self._tasks is not None and not self._retrying:
-            self._retrying = True
-            self._tasks.start_soon(self._retry)
+        self._start_job(self._retry)
 
     def _expire(self) -> None:
         now = self._clock.monotonic()
@@ -179,12 +162,9 @@ class Invalidations:
                 del self._pending[target]
 
     async def _retry(self) -> None:
-        try:
-            while self._pending:
-                await self._clock.sleep(self._retry_every)
-                self._expire()
-                for target in list(self._pending):
-                    if await _invalidate(self._cache, target) is not None:
-                        self._pending.pop(target, None)
-        finally:
-            self._retrying = False
+        while self._pending:
+            await self._clock.sleep(self._retry_every)
+            self._expire()
+            for target in list(self._pending):
+                if await _invalidate(self._cache, target) is not None:
+                    self._pending.pop(target, None)
