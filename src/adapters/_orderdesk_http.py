@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from orderdesk_mcp.adapters._orderdesk_wire import Answer, check_answer, decode_body, retry_after_of
 from orderdesk_mcp.domain.context import current_call, record_upstream
@@ -71,7 +71,7 @@ class OrderDeskHttp:
         self._entered = False
         self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> OrderDeskHttp:
+    async def __aenter__(self) -> Self:
         # The session (and aiohttp itself, about 120 ms of imports and TLS contexts) waits for the
         # first request, so a server answers initialize and tools/list without it.
         self._entered = True

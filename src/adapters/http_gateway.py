@@ -8,7 +8,6 @@ objects with :mod:`~orderdesk_mcp.adapters._orderdesk_wire` and ``_reach_wire``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 from orderdesk_mcp.adapters._orderdesk_http import USER_AGENT, OrderDeskHttp
@@ -35,44 +34,22 @@ from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.domain.reach_results import MoveReport
 from orderdesk_mcp.domain.shipment import NewShipment, Shipment
-from orderdesk_mcp.ports.credentials import CredentialStore
-from orderdesk_mcp.ports.rate_limiter import RateLimiter
 
 __all__ = ["USER_AGENT", "HttpOrderGateway"]
 
 
-class HttpOrderGateway:
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        credentials: CredentialStore,
-        limiter: RateLimiter | None = None,
-        connect_timeout: float = 15.0,
-        read_timeout: float = 60.0,
-        max_response_bytes: int = 10_000_000,
-        user_agent: str = USER_AGENT,
-    ) -> None:
-        self._http = OrderDeskHttp(
-            base_url=base_url, credentials=credentials, limiter=limiter, connect_timeout=connect_timeout,
-            read_timeout=read_timeout, max_response_bytes=max_response_bytes, user_agent=user_agent,
-        )  # fmt: skip
+class HttpOrderGateway(OrderDeskHttp):
+    """The order, folder, action, shipment and inventory ports on OrderDesk's REST API.
 
-    async def __aenter__(self) -> HttpOrderGateway:
-        await self._http.__aenter__()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._http.__aexit__(et, ev, tb)
+    Built, entered and left as :class:`OrderDeskHttp` (base URL, credentials, limiter, timeouts).
+    """
 
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
-        body = await self._http.request(store, "GET", f"/orders/{order_id}", order_id=order_id)
+        body = await self.request(store, "GET", f"/orders/{order_id}", order_id=order_id)
         return Order.from_document(expect_order(body.get("order"), order_id))
 
     async def list_page(self, store: StoreRef, query: OrderQuery) -> OrderPage:
-        body = await self._http.request(store, "GET", "/orders", params=query_params(query))
+        body = await self.request(store, "GET", "/orders", params=query_params(query))
         orders = body.get("orders")
         if not isinstance(orders, list):
             raise UpstreamUnavailable("the answer had no list of orders in it")
@@ -91,21 +68,21 @@ class HttpOrderGateway:
         )
 
     async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
-        body = await self._http.request(store, "POST", "/orders", body=doc, creates=True)
+        body = await self.request(store, "POST", "/orders", body=doc, creates=True)
         return Order.from_document(normalize_order(body.get("order")))
 
     async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
-        body = await self._http.request(store, "PUT", f"/orders/{order_id}", order_id=order_id, body=doc)
+        body = await self.request(store, "PUT", f"/orders/{order_id}", order_id=order_id, body=doc)
         return Order.from_document(expect_order(body.get("order"), order_id))
 
     async def delete(self, store: StoreRef, order_id: str) -> None:
-        await self._http.request(store, "DELETE", f"/orders/{order_id}", order_id=order_id)
+        await self.request(store, "DELETE", f"/orders/{order_id}", order_id=order_id)
 
     async def check_connection(self, store: StoreRef) -> None:
-        await self._http.request(store, "GET", "/test")
+        await self.request(store, "GET", "/test")
 
     async def folders(self, store: StoreRef) -> tuple[Folder, ...]:
-        return folders_of_store(await self._http.request(store, "GET", "/store"))
+        return folders_of_store(await self.request(store, "GET", "/store"))
 
     # -- order actions, shipments, inventory (ports order_actions, shipments, inventory) -------
     async def _post_once(
@@ -113,7 +90,7 @@ class HttpOrderGateway:
     ) -> dict[str, Any]:
         """A POST that must not be repeated: a server error answering it may have been applied."""
         try:
-            return await self._http.request(store, "POST", path, order_id=order_id, body=body)
+            return await self.request(store, "POST", path, order_id=order_id, body=body)
         except UpstreamUnavailable as exc:
             raise maybe_applied(exc) from exc
 
@@ -129,7 +106,7 @@ class HttpOrderGateway:
 
     async def shipments(self, store: StoreRef, order_id: str) -> tuple[Shipment, ...]:
         return shipments_of(
-            await self._http.request(store, "GET", f"/orders/{order_id}/shipments", order_id=order_id)
+            await self.request(store, "GET", f"/orders/{order_id}/shipments", order_id=order_id)
         )
 
     async def add_shipment(self, store: StoreRef, order_id: str, shipment: NewShipment) -> None:
@@ -140,23 +117,23 @@ class HttpOrderGateway:
 
     async def delete_shipment(self, store: StoreRef, order_id: str, shipment_id: str) -> None:
         try:
-            await self._http.request(store, "DELETE", f"/orders/{order_id}/shipments/{shipment_id}")
+            await self.request(store, "DELETE", f"/orders/{order_id}/shipments/{shipment_id}")
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, order_id=order_id, shipment_id=shipment_id) from exc
 
     async def inventory_page(self, store: StoreRef, query: InventoryQuery) -> InventoryPage:
-        body = await self._http.request(store, "GET", "/inventory-items", params=inventory_params(query))
+        body = await self.request(store, "GET", "/inventory-items", params=inventory_params(query))
         return inventory_page_of(body, query)
 
     async def fetch_item(self, store: StoreRef, item_id: str) -> InventoryItem:
         try:
-            body = await self._http.request(store, "GET", f"/inventory-items/{item_id}")
+            body = await self.request(store, "GET", f"/inventory-items/{item_id}")
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, item_id=item_id) from exc
         return inventory_item_of(body, item_id)
 
     async def replace_item(self, store: StoreRef, item_id: str, doc: Mapping[str, Any]) -> None:
         try:
-            await self._http.request(store, "PUT", f"/inventory-items/{item_id}", body=doc)
+            await self.request(store, "PUT", f"/inventory-items/{item_id}", body=doc)
         except UpstreamRejected as exc:
             raise map_rejection(exc, store, item_id=item_id) from exc
