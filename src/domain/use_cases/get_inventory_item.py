@@ -21,6 +21,7 @@ from orderdesk_mcp.domain.inventory_cache_keys import (
     inventory_list_key,
     inventory_version_key,
 )
+from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.reach_commands import GetItemCommand, ListInventoryCommand
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.cache import OrderCache
@@ -55,7 +56,9 @@ def _page_from_cache(value: object) -> InventoryPage | None:
     )  # fmt: skip
 
 
-class GetInventoryItem:
+class _InventoryRead:
+    """What both inventory reads hold: the gateway, the cache and its TTL, the pending invalidations."""
+
     def __init__(
         self,
         *,
@@ -69,11 +72,15 @@ class GetInventoryItem:
         self._ttl = ttl
         self._invalidations = invalidations
 
+    def _bypassing(self, store: StoreRef, item_id: str | None = None) -> bool:
+        """Whether a failed invalidation of the item (None: of the pages) is still being retried."""
+        return self._invalidations is not None and self._invalidations.bypassing_inventory(store, item_id)
+
+
+class GetInventoryItem(_InventoryRead):
     async def __call__(self, cmd: GetItemCommand) -> InventoryItem:
         """Raises: InventoryItemNotFound, and the gateway's upstream errors (never cached)."""
-        if self._invalidations is not None and self._invalidations.bypassing_inventory(
-            cmd.store, cmd.item_id
-        ):
+        if self._bypassing(cmd.store, cmd.item_id):
             record_cache("inventory", hit=False)
             return await self._inventory.fetch_item(cmd.store, cmd.item_id)
         key = inventory_item_key(cmd.store, cmd.item_id)
@@ -92,23 +99,10 @@ class GetInventoryItem:
         return item
 
 
-class ListInventory:
-    def __init__(
-        self,
-        *,
-        inventory: InventoryGateway,
-        cache: OrderCache,
-        ttl: float,
-        invalidations: Invalidations | None = None,
-    ) -> None:
-        self._inventory = inventory
-        self._cache = cache
-        self._ttl = ttl
-        self._invalidations = invalidations
-
+class ListInventory(_InventoryRead):
     async def __call__(self, cmd: ListInventoryCommand) -> InventoryPage:
         """Raises: the gateway's upstream errors (never cached)."""
-        if self._invalidations is not None and self._invalidations.bypassing_inventory(cmd.store):
+        if self._bypassing(cmd.store):
             generation = -1  # an inventory write's invalidation is still being retried: trust no page
         else:
             generation = await self._cache.get_counter(inventory_generation_key(cmd.store))
