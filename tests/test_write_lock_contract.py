@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 import pytest
@@ -88,11 +88,13 @@ async def test_holders_of_one_resource_never_overlap(lock: LockUnderTest) -> Non
     assert (most, inside) == (1, 0)
 
 
-async def test_other_resources_and_other_stores_do_not_wait(lock: LockUnderTest) -> None:
+@asynccontextmanager
+async def held_by_another_task(lock: LockUnderTest, resource: str) -> AsyncIterator[None]:
+    """``resource`` of STORE held by another task for as long as the block runs (5 s at most)."""
     held, done = anyio.Event(), anyio.Event()
 
     async def holder() -> None:
-        async with lock.hold(STORE, "order:1"):
+        async with lock.hold(STORE, resource):
             held.set()
             await done.wait()
 
@@ -100,29 +102,25 @@ async def test_other_resources_and_other_stores_do_not_wait(lock: LockUnderTest)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(holder)
             await held.wait()
-            with anyio.fail_after(1):  # a wait for order:1 of STORE would never end
-                async with lock.hold(STORE, "order:2"), lock.hold(OTHER_STORE, "order:1"):
-                    pass
-            done.set()
+            try:
+                yield
+            finally:
+                done.set()
+
+
+async def test_other_resources_and_other_stores_do_not_wait(lock: LockUnderTest) -> None:
+    async with held_by_another_task(lock, "order:1"):
+        with anyio.fail_after(1):  # a wait for order:1 of STORE would never end
+            async with lock.hold(STORE, "order:2"), lock.hold(OTHER_STORE, "order:1"):
+                pass
 
 
 async def test_a_lock_held_past_the_deadline_is_a_write_in_progress_error(lock: LockUnderTest) -> None:
-    held, done = anyio.Event(), anyio.Event()
-
-    async def holder() -> None:
-        async with lock.hold(STORE, "order:7"):
-            held.set()
-            await done.wait()
-
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(holder)
-            await held.wait()
-            ctx = deadline_in(0.05, lock.clock)
-            with call_context(ctx), pytest.raises(WriteInProgress) as caught:
-                async with lock.hold(STORE, "order:7"):
-                    pytest.fail("the lock was given to a second holder")
-            done.set()
+    async with held_by_another_task(lock, "order:7"):
+        ctx = deadline_in(0.05, lock.clock)
+        with call_context(ctx), pytest.raises(WriteInProgress) as caught:
+            async with lock.hold(STORE, "order:7"):
+                pytest.fail("the lock was given to a second holder")
     assert str(caught.value) == "Another agent is changing order 7 right now; try again in a moment."
 
 
