@@ -40,7 +40,7 @@ from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 
-__all__ = ["Invalidations", "invalidate_inventory", "invalidate_order"]
+__all__ = ["Invalidations", "invalidate_order"]
 
 _log = logging.getLogger(__name__)
 
@@ -74,14 +74,6 @@ async def invalidate_order(cache: OrderCache, store: StoreRef, order_id: str | N
     Returns False when the cache backend failed (the invalidation may not have happened).
     """
     return await _invalidate(cache, (store, _ORDER, order_id)) is not None
-
-
-async def invalidate_inventory(cache: OrderCache, store: StoreRef, item_id: str) -> bool:
-    """Drop the item's entry and retire every cached inventory page of the store, in one round trip.
-
-    Returns False when the cache backend failed (the invalidation may not have happened).
-    """
-    return await _invalidate(cache, (store, _INVENTORY, item_id)) is not None
 
 
 class Invalidations(BackgroundJob):
