@@ -14,6 +14,8 @@ from typing_extensions import TypedDict
 from orderdesk_mcp.domain.pagination import MAX_OFFSET
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     DIGITS_PATTERN,
+    IdMap,
+    ObjectList,
     capped_strings,
     inline_schema,
     no_bool,
@@ -175,7 +177,7 @@ class MoveOrdersOut(TypedDict):
 
 class ShipmentsListOut(TypedDict):
     order_id: str
-    shipments: list[dict[str, Any]]
+    shipments: ObjectList
     total_count: int
 
 
@@ -199,8 +201,8 @@ class AddNoteOut(TypedDict):
 
 
 class InventoryListOut(TypedDict):
-    items: list[dict[str, Any]]
-    fingerprints: dict[str, str]
+    items: ObjectList
+    fingerprints: IdMap
     total_count: int
     limit: int
     offset: int
