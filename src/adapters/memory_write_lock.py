@@ -34,17 +34,17 @@ class MemoryWriteLock(NoOpLifespan):
     @asynccontextmanager
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
         key = (store.tenant, store.store_id, resource)
-        entry = self._entries.setdefault(key, _Entry())
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
         entry.users += 1
         try:
-            started = self._clock.monotonic()
-            call = current_call()
-            remaining = None if call is None else call.remaining(started)
-            with anyio.move_on_after(remaining if remaining is not None else float("inf")) as scope:
-                await entry.lock.acquire()
-            if scope.cancelled_caught:
-                raise WriteInProgress(describe_resource(resource))
-            record_lock_wait(self._clock.monotonic() - started)
+            if entry.users == 1:
+                # Nobody holds or awaits it: take it without a deadline scope or a trip
+                # through the event loop (half the cost of an uncontended hold).
+                entry.lock.acquire_nowait()
+            else:
+                await self._wait(entry.lock, resource)
             try:
                 yield
             finally:
@@ -53,6 +53,17 @@ class MemoryWriteLock(NoOpLifespan):
             entry.users -= 1
             if entry.users == 0:
                 self._entries.pop(key, None)
+
+    async def _wait(self, lock: anyio.Lock, resource: str) -> None:
+        """Queue for ``lock`` until the call's deadline, then :class:`WriteInProgress`."""
+        started = self._clock.monotonic()
+        call = current_call()
+        remaining = None if call is None else call.remaining(started)
+        with anyio.move_on_after(remaining if remaining is not None else float("inf")) as scope:
+            await lock.acquire()
+        if scope.cancelled_caught:
+            raise WriteInProgress(describe_resource(resource))
+        record_lock_wait(self._clock.monotonic() - started)
 
 
 def describe_resource(resource: str) -> str:
