@@ -155,6 +155,33 @@ async def test_the_wait_for_a_held_lock_is_recorded_in_the_call_stats(lock: Lock
     assert ctx.stats.lock_wait_seconds > 0
 
 
+class TickingClock(FakeClock):
+    """Every reading is 1 ms after the last, as on a real clock across a Redis round trip."""
+
+    def monotonic(self) -> float:
+        self.advance(0.001)
+        return super().monotonic()
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_a_free_lock_is_not_counted_as_a_wait(
+    kind: str, client: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    # The Redis lock counted its own SET round trip, so every write with Redis configured showed
+    # up in orderdesk_write_lock_waits_total as having waited for another writer.
+    clock = TickingClock()
+    subject: WriteLock
+    if kind == "memory":
+        subject = MemoryWriteLock(clock=clock)
+    else:
+        subject = RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=5.0)
+    ctx = CallContext(correlation_id="c")
+    with call_context(ctx):
+        async with subject.hold(STORE, "order:1"):
+            pass
+    assert ctx.stats.lock_wait_seconds == 0
+
+
 # What only the shared lock promises.
 
 

@@ -108,28 +108,34 @@ class RedisWriteLock(BackgroundJob):
 
     async def _acquire(self, key: str, token: str, resource: str) -> bool:
         """Take the Redis lock; False when Redis is unreachable (in-process locking only)."""
+        taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
+        if taken is _FAILED or taken:
+            return taken is not _FAILED  # a free lock is no wait: its round trip is not counted
         started = self._clock.monotonic()
         poll = _FIRST_POLL
         try:
             while True:
-                taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
-                if taken is _FAILED:
-                    return False
-                if taken:
-                    return True
                 call = current_call()
                 remaining = None if call is None else call.remaining(self._clock.monotonic())
                 if remaining is not None and remaining <= 0:
                     raise WriteInProgress(describe_resource(resource))
                 await self._clock.sleep(poll if remaining is None else min(poll, remaining))
                 poll = min(poll * 2, _MAX_POLL)
+                taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
+                if taken is _FAILED or taken:
+                    return taken is not _FAILED
         finally:
             record_lock_wait(self._clock.monotonic() - started)
 
     async def _keep(self) -> None:
+        # Sleep first and stop only after a period with nothing held: a hold shorter than one
+        # loop turn no longer starts a renewal task that finds nothing held and ends (a task per
+        # hold: about 0.1 ms of a lock taken and left back to back).
         every = self._lease_ms / 3000
-        while self._held:
+        while True:
             await self._clock.sleep(every)
+            if not self._held:
+                return
             for key, token in list(self._held.items()):
                 await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
 
