@@ -76,7 +76,7 @@ async def _run(latency: float, quick: bool, data_dir: Path) -> dict[str, Any]:
             )
         results["lock"] = await measure_lock(upstream, flight_ids[-1], data_dir, runs=200 if quick else 1000)
         results["startup"] = await measure_startup(
-            base_url=upstream.base_url, data_dir=data_dir, runs=3 if quick else 7
+            base_url=upstream.base_url, data_dir=data_dir, runs=3 if quick else 15
         )
     return results
 
