@@ -70,7 +70,8 @@ def deadline_in(seconds: float, clock: FakeClock | None = None) -> CallContext:
     return CallContext(correlation_id="c", deadline=now + seconds, timeout=seconds)
 
 
-async def test_holders_of_one_resource_never_overlap(lock: LockUnderTest) -> None:
+async def most_holders_at_once(lock: WriteLock, writers: int, *, within: float) -> tuple[int, int]:
+    """``writers`` tasks hold order:1 of STORE at once: (the most inside together, those left inside)."""
     inside, most = 0, 0
 
     async def writer() -> None:
@@ -81,11 +82,15 @@ async def test_holders_of_one_resource_never_overlap(lock: LockUnderTest) -> Non
             await anyio.lowlevel.checkpoint()
             inside -= 1
 
-    with anyio.fail_after(5):
+    with anyio.fail_after(within):
         async with anyio.create_task_group() as tasks:
-            for _ in range(20):
+            for _ in range(writers):
                 tasks.start_soon(writer)
-    assert (most, inside) == (1, 0)
+    return most, inside
+
+
+async def test_holders_of_one_resource_never_overlap(lock: LockUnderTest) -> None:
+    assert await most_holders_at_once(lock.lock, 20, within=5) == (1, 0)
 
 
 @asynccontextmanager
@@ -255,21 +260,8 @@ async def test_without_redis_writers_are_serialized_in_process_with_one_warning(
     private_redis.stop()
     try:
         lock = RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix)
-        inside, most = 0, 0
-
-        async def writer() -> None:
-            nonlocal inside, most
-            async with lock.hold(STORE, "order:1"):
-                inside += 1
-                most = max(most, inside)
-                await anyio.lowlevel.checkpoint()
-                inside -= 1
-
         caplog.set_level(logging.WARNING, logger="orderdesk_mcp.adapters.redis_write_lock")
-        with anyio.fail_after(10):
-            async with anyio.create_task_group() as tasks:
-                for _ in range(5):
-                    tasks.start_soon(writer)
+        most, _ = await most_holders_at_once(lock, 5, within=10)
         assert most == 1
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1
