@@ -108,24 +108,24 @@ class RedisWriteLock(BackgroundJob):
 
     async def _acquire(self, key: str, token: str, resource: str) -> bool:
         """Take the Redis lock; False when Redis is unreachable (in-process locking only)."""
-        taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
-        if taken is _FAILED or taken:
-            return taken is not _FAILED  # a free lock is no wait: its round trip is not counted
-        started = self._clock.monotonic()
+        started: float | None = None  # set when the lock is first found taken: a free lock is no wait
         poll = _FIRST_POLL
         try:
             while True:
+                taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
+                if taken is _FAILED or taken:
+                    return taken is not _FAILED
+                if started is None:
+                    started = self._clock.monotonic()
                 call = current_call()
                 remaining = None if call is None else call.remaining(self._clock.monotonic())
                 if remaining is not None and remaining <= 0:
                     raise WriteInProgress(describe_resource(resource))
                 await self._clock.sleep(poll if remaining is None else min(poll, remaining))
                 poll = min(poll * 2, _MAX_POLL)
-                taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
-                if taken is _FAILED or taken:
-                    return taken is not _FAILED
         finally:
-            record_lock_wait(self._clock.monotonic() - started)
+            if started is not None:
+                record_lock_wait(self._clock.monotonic() - started)
 
     async def _keep(self) -> None:
         # Sleep first and stop only after a period with nothing held: a hold shorter than one
