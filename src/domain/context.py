@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextvars
 import secrets
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import msgspec
@@ -84,13 +82,24 @@ def current_call() -> CallContext | None:
     return _current.get()
 
 
-@contextmanager
-def call_context(ctx: CallContext) -> Iterator[CallContext]:
-    token = _current.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _current.reset(token)
+class call_context:  # noqa: N801 - used like the function it was: ``with call_context(ctx):``
+    """Make ``ctx`` the current call inside a ``with`` block (and the tasks started in it).
+
+    A class rather than a ``@contextmanager`` generator: it is entered on every tool call, and
+    the generator's machinery cost more than setting the variable.
+    """
+
+    __slots__ = ("_ctx", "_token")
+
+    def __init__(self, ctx: CallContext) -> None:
+        self._ctx = ctx
+
+    def __enter__(self) -> CallContext:
+        self._token = _current.set(self._ctx)
+        return self._ctx
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self._token)
 
 
 def _stats() -> CallStats | None:

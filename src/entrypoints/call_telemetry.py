@@ -18,8 +18,6 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -65,6 +63,26 @@ class ObservedCall:
     store: str = "-"
 
 
+class _Observation:
+    """:meth:`CallTelemetry.observe`'s block: a class, not a generator, as it wraps every call."""
+
+    __slots__ = ("_call", "_observed", "_started", "_telemetry")
+
+    def __init__(self, telemetry: CallTelemetry, call: CallContext) -> None:
+        self._telemetry = telemetry
+        self._call = call
+        self._observed = ObservedCall()
+
+    def __enter__(self) -> ObservedCall:
+        self._started = self._telemetry.clock.monotonic()
+        return self._observed
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        telemetry = self._telemetry
+        seconds = telemetry.clock.monotonic() - self._started
+        telemetry.record(self._call, self._observed, outcome_of(exc), seconds)
+
+
 def outcome_of(exc: BaseException | None) -> str:
     """``ok``, the domain error's class name, ``DeadlineExceeded``, ``cancelled`` or ``internal_error``."""
     if exc is None:
@@ -99,7 +117,7 @@ class CallTelemetry:
     """
 
     def __init__(self, *, clock: Clock) -> None:
-        self._clock = clock
+        self.clock = clock
         self.totals = CallTotals()
         self._registry: CollectorRegistry | None = None
 
@@ -118,19 +136,9 @@ class CallTelemetry:
 
         return generate_latest(self.registry)
 
-    @contextmanager
-    def observe(self, call: CallContext) -> Iterator[ObservedCall]:
-        """Time the call in this block; on the way out, record its stats and log one line."""
-        observed = ObservedCall()
-        started = self._clock.monotonic()
-        error: BaseException | None = None
-        try:
-            yield observed
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self.record(call, observed, outcome_of(error), self._clock.monotonic() - started)
+    def observe(self, call: CallContext) -> _Observation:
+        """Time the call in a ``with`` block; on the way out, record its stats and log one line."""
+        return _Observation(self, call)
 
     def record(self, call: CallContext, observed: ObservedCall, outcome: str, seconds: float) -> None:
         """Add one finished call to the totals and write its log line."""

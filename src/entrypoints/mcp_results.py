@@ -27,11 +27,12 @@ def compact_json(value: Any) -> str:
 def compact_result(structured: Mapping[str, Any]) -> CallToolResult:
     """One text block holding exactly ``structured`` as compact JSON, plus the same data structured.
 
-    Built without pydantic validation (``model_construct``): the data has just been encoded as
-    JSON, which is all validation would check, and validating walked every value of a 50-order
-    page again (about 0.2 ms of a cached ``orders_list`` over stdio). The SDK still validates the
-    structured content against the tool's output schema.
+    Built with the models' own validation: with mcp 2.x it checks the content block and takes
+    ``structured_content`` as a plain dict without walking its values, and costs a third of
+    ``model_construct``, which sets every field and default in Python (1.0 against 3.0 us for
+    the result, 1.3 against 4.1 us for the text block). The SDK still validates the structured
+    content against the tool's output schema.
     """
     data = dict(structured)
-    text = TextContent.model_construct(type="text", text=compact_json(data))
-    return CallToolResult.model_construct(content=[text], structured_content=data)
+    text = TextContent(type="text", text=compact_json(data))
+    return CallToolResult(content=[text], structured_content=data)
