@@ -62,3 +62,34 @@ def test_tools_list_needs_no_http_client_redis_simulator_or_metrics_and_the_firs
     assert listed == 15
     assert before == dict.fromkeys(HEAVY, False)
     assert client_loaded is True
+
+
+_CLI_SCRIPT = """
+import contextlib, io, json, sys
+from orderdesk_mcp.entrypoints import cli
+
+def run(argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        cli.main(argv)
+    return out.getvalue()
+
+serve_help = run(["serve", "--help"])
+MANAGEMENT = ("orderdesk_mcp.entrypoints.cli_admin", "orderdesk_mcp.entrypoints.cli_audit")
+admin = [m for m in MANAGEMENT if m in sys.modules]
+print(json.dumps([serve_help, admin, run(["--help"])]))
+"""
+
+
+def test_the_serve_command_parses_without_loading_the_management_commands_which_help_still_lists(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _CLI_SCRIPT], cwd=ROOT, env={"PATH": "/usr/bin:/bin"}, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    serve_help, admin_loaded, top_help = json.loads(done.stdout.splitlines()[-1])
+    assert serve_help.startswith("usage: orderdesk-mcp serve [-h] [--transport {stdio,http}]")
+    assert admin_loaded == []
+    assert "{serve,simulator,orders,audit,keys,tenants,stores}" in top_help

@@ -15,7 +15,6 @@ from orderdesk_mcp.adapters.keyring import KeyringError
 from orderdesk_mcp.domain.commands import GetOrderCommand, ListOrdersCommand
 from orderdesk_mcp.domain.errors import OrderDeskError
 from orderdesk_mcp.domain.tenancy import choose_store
-from orderdesk_mcp.entrypoints import cli_admin, cli_audit
 from orderdesk_mcp.entrypoints.about import package_version
 from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 
@@ -161,11 +160,20 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.set_defaults(handler=_serve)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(*, serve_only: bool = False) -> argparse.ArgumentParser:
+    """The command line; ``serve_only`` leaves out every command but ``serve``.
+
+    ``main`` asks for that when the first argument is ``serve``: it is what every MCP client
+    spawns, and the other commands' modules (key and tenant management, the audit log reader)
+    and their parsers are a few milliseconds of the server's start-up otherwise.
+    """
     parser = argparse.ArgumentParser(prog="orderdesk-mcp", description="OrderDesk for AI agents, over MCP.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    if serve_only:
+        return parser
+    from orderdesk_mcp.entrypoints import cli_admin, cli_audit
 
     sim = sub.add_parser("simulator", help="run the OrderDesk simulator as an HTTP server")
     sim.add_argument("--host", default="127.0.0.1")
@@ -199,7 +207,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; errors print one clear line on stderr and exit non-zero."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(serve_only=arguments[:1] == ["serve"]).parse_args(arguments)
     handler: Handler = args.handler
     try:
         return handler(args)
