@@ -81,9 +81,7 @@ print(json.dumps([serve_help, admin, run(["--help"])]))
 """
 
 
-def test_the_serve_command_parses_without_loading_the_management_commands_which_help_still_lists(
-    tmp_path: Path,
-) -> None:
+def test_the_serve_command_parses_without_loading_the_management_commands_which_help_still_lists() -> None:
     done = subprocess.run(
         [sys.executable, "-c", _CLI_SCRIPT], cwd=ROOT, env={"PATH": "/usr/bin:/bin"}, capture_output=True,
         text=True, timeout=60, check=False,

@@ -128,9 +128,7 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
             return swallowed
         if error is exc:
             return False  # the body's own exception goes on unchanged
-        if error is outcome:
-            raise error
-        raise error from outcome
+        raise error  # chained by _finish to what ended the block, when it is a ToolError
 
     async def _store_of(
         self, app: AppServices, params: object, tenant: str, observed: ObservedCall
@@ -155,7 +153,7 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
             log.info("%s failed: %s", self._tool, type(exc).__name__)
             error = ToolError(str(exc))
         if error is not None and error is not exc:
-            error.__cause__ = exc  # what ``raise ... from`` sets; telemetry reads the cause's class
+            error.__cause__ = exc  # as ``raise ... from`` would (telemetry reads the cause's class)
         try:
             self._observation.__exit__(type(error) if error else None, error, None)
         finally:
