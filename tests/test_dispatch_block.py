@@ -34,7 +34,7 @@ def _register_probe(mcp: MCPServer[AppServices]) -> None:
     @mcp.tool(name=PROBE, description="Ends its body as told.")
     async def probe(ending: str, ctx: Context[AppServices]) -> str:
         try:
-            async with tool_call(ctx, PROBE, allowed={"ending"}, store=None) as ref:
+            async with tool_call(ctx.request_context, PROBE, allowed={"ending"}, store=None) as ref:
                 if ending == "not_found":
                     raise OrderNotFound("42", ref.store_id)
                 if ending == "deadline":

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
-from mcp.server.mcpserver import Context
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver.exceptions import ToolError
 
 from orderdesk_mcp.domain.context import CallContext, call_context, new_correlation_id
@@ -44,7 +44,7 @@ def _reject_unknown(arguments: Mapping[str, Any], allowed: Collection[str]) -> N
         raise InvalidRequest([f"unknown argument {names}; this tool takes: {', '.join(sorted(allowed))}"])
 
 
-class tool_call:  # noqa: N801 - used like the function it was: ``async with tool_call(ctx, ...) as store:``
+class tool_call:  # noqa: N801 - used like the function it was: ``async with tool_call(request, ...) as store:``
     """Run one tool call's body in an ``async with`` block, which gets the store the call is about.
 
     A class, not an ``@asynccontextmanager`` generator: it wraps every tool call, and in a
@@ -53,6 +53,10 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
     of the call; as classes, that part went from 76 to 58 µs. The deadline is ``move_on_after``'s
     plain cancel scope, read as a timeout on the way out, which is what ``fail_after`` does.
 
+    It takes the request context the tool has already read (``ctx.request_context``) rather
+    than ``ctx``: the SDK's ``Context`` is a pydantic model, and reading that private attribute
+    through it costs 3.8 µs, a tenth of a cached ``orders_get``'s own work, so each call reads it once.
+
     Raises:
         ToolError: with the domain error's safe message.
     """
@@ -60,9 +64,9 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
     __slots__ = (
         "_allowed",
         "_call",
-        "_ctx",
         "_deadline",
         "_observation",
+        "_request",
         "_store",
         "_timeout",
         "_tool",
@@ -71,21 +75,21 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
 
     def __init__(
         self,
-        ctx: Context[AppServices],
+        request: ServerRequestContext[AppServices, Any],
         tool: str,
         *,
         allowed: Collection[str],
         store: str | None,
         writes: bool = False,
     ) -> None:
-        self._ctx = ctx
+        self._request = request
         self._tool = tool
         self._allowed = allowed
         self._store = store
         self._writes = writes
 
     async def __aenter__(self) -> StoreRef:
-        request = self._ctx.request_context  # a pydantic private attribute: a few microseconds per read
+        request = self._request
         app = request.lifespan_context
         self._timeout = timeout = app.settings.call_timeout
         tenant = tenant_of_request(request.request)

@@ -33,7 +33,8 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
     async def folders_list(
         ctx: Context[AppServices], store: StoreArg = None
     ) -> Annotated[CallToolResult, ListFoldersOut]:
-        app = ctx.request_context.lifespan_context
-        async with tool_call(ctx, "folders_list", allowed={"store"}, store=store) as ref:
+        request = ctx.request_context
+        app = request.lifespan_context
+        async with tool_call(request, "folders_list", allowed={"store"}, store=store) as ref:
             folders = await app.list_folders(ref)
         return compact_result(convert.folders_out(folders))

@@ -67,9 +67,10 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         search: SearchArg = None,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, InventoryListOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"limit", "offset", "code", "search", "store"}
-        async with tool_call(ctx, "inventory_list", allowed=allowed, store=store) as ref:
+        async with tool_call(request, "inventory_list", allowed=allowed, store=store) as ref:
             cmd = ListInventoryCommand.parse(ref, limit=limit, offset=offset, code=code, search=search)
             page = await app.reach.list_inventory(cmd)
         out: InventoryListOut = {
@@ -93,8 +94,9 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
     async def inventory_get(
         item_id: ItemIdArg, ctx: Context[AppServices], store: ReachStoreArg = None
     ) -> Annotated[CallToolResult, InventoryGetOut]:
-        app = ctx.request_context.lifespan_context
-        async with tool_call(ctx, "inventory_get", allowed={"item_id", "store"}, store=store) as ref:
+        request = ctx.request_context
+        app = request.lifespan_context
+        async with tool_call(request, "inventory_get", allowed={"item_id", "store"}, store=store) as ref:
             item = await app.reach.get_inventory_item(GetItemCommand.parse(ref, item_id))
         out: InventoryGetOut = {"item": item.doc, "fingerprint": item.fingerprint}
         return compact_result(out)
@@ -125,9 +127,10 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         dry_run: DryRunArg = False,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, InventoryUpdateOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"item_id", "changes", "expected_fingerprint", "dry_run", "store"}
-        async with tool_call(ctx, "inventory_update", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "inventory_update", allowed=allowed, store=store, writes=True) as ref:
             cmd = UpdateItemCommand.parse(
                 ref, item_id, changes, expected_fingerprint=expected_fingerprint, dry_run=dry_run
             )
@@ -171,9 +174,11 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         allow_negative: AllowNegativeArg = False,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, AdjustStockOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"item_id", "code", "delta", "reason", "allow_negative", "store"}
-        async with tool_call(ctx, "inventory_adjust_stock", allowed=allowed, store=store, writes=True) as ref:
+        call = tool_call(request, "inventory_adjust_stock", allowed=allowed, store=store, writes=True)
+        async with call as ref:
             cmd = AdjustStockCommand.parse(
                 ref, item_id=item_id, code=code, delta=delta, reason=reason, allow_negative=allow_negative
             )

@@ -48,9 +48,10 @@ def register_order_action_tools(mcp: MCPServer[AppServices], *, read_only: bool)
     async def orders_move(
         order_ids: OrderIdsArg, folder: FolderArg, ctx: Context[AppServices], store: ReachStoreArg = None
     ) -> Annotated[CallToolResult, MoveOrdersOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         async with tool_call(
-            ctx, "orders_move", allowed={"order_ids", "folder", "store"}, store=store, writes=True
+            request, "orders_move", allowed={"order_ids", "folder", "store"}, store=store, writes=True
         ) as ref:
             result = await app.reach.move_orders(MoveOrdersCommand.parse(ref, order_ids, folder))
         out: MoveOrdersOut = {
@@ -84,9 +85,10 @@ def register_order_action_tools(mcp: MCPServer[AppServices], *, read_only: bool)
         idempotency_key: IdempotencyKeyArg = None,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, AddNoteOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"order_id", "note", "idempotency_key", "store"}
-        async with tool_call(ctx, "orders_add_note", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "orders_add_note", allowed=allowed, store=store, writes=True) as ref:
             cmd = AddNoteCommand.parse(ref, order_id, note, idempotency_key=idempotency_key)
             result = await app.reach.add_order_note(cmd)
         out: AddNoteOut = {

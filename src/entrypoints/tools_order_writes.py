@@ -68,10 +68,11 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         idempotency_key: _IdempotencyKey = None,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, CreateOrderOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"order", "idempotency_key", "store"}
         budget = app.settings.max_result_chars
-        async with tool_call(ctx, "orders_create", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "orders_create", allowed=allowed, store=store, writes=True) as ref:
             result = await app.create_order(
                 CreateOrderCommand.parse(ref, order, idempotency_key=idempotency_key)
             )
@@ -107,10 +108,11 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         dry_run: DryRunArg = False,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, UpdateOrderOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"order_id", "changes", "expected_fingerprint", "dry_run", "store"}
         budget = app.settings.max_result_chars
-        async with tool_call(ctx, "orders_update", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "orders_update", allowed=allowed, store=store, writes=True) as ref:
             cmd = UpdateOrderCommand.parse(
                 ref, order_id, changes, expected_fingerprint=expected_fingerprint, dry_run=dry_run
             )
@@ -139,9 +141,10 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         confirm: ConfirmArg = False,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, DeleteOrderOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"order_id", "confirm", "store"}
-        async with tool_call(ctx, "orders_delete", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "orders_delete", allowed=allowed, store=store, writes=True) as ref:
             cmd = DeleteOrderCommand.parse(ref, order_id, confirm=confirm)
             if not cmd.confirm and await _person_confirms(ctx, cmd.order_id):
                 cmd = DeleteOrderCommand(store=cmd.store, order_id=cmd.order_id, confirm=True)

@@ -92,8 +92,10 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
     async def orders_get(
         order_id: OrderIdArg, ctx: Context[AppServices], fields: FieldsArg = None, store: StoreArg = None
     ) -> Annotated[CallToolResult, GetOrderOut]:
-        app = ctx.request_context.lifespan_context
-        async with tool_call(ctx, "orders_get", allowed={"order_id", "fields", "store"}, store=store) as ref:
+        request = ctx.request_context
+        app = request.lifespan_context
+        allowed = {"order_id", "fields", "store"}
+        async with tool_call(request, "orders_get", allowed=allowed, store=store) as ref:
             cmd = GetOrderCommand.parse(ref, order_id, fields=fields)
             order = await app.get_order(cmd)
             folders = await folders_or_none(app, ref)
@@ -134,12 +136,13 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         modified_end_date: _ModifiedTo = None,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, ListOrdersOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {
             "limit", "offset", "view", "fields", "folder_id", "status", "source_id", "email",
             "search_start_date", "search_end_date", "modified_start_date", "modified_end_date", "store",
         }  # fmt: skip
-        async with tool_call(ctx, "orders_list", allowed=allowed, store=store) as ref:
+        async with tool_call(request, "orders_list", allowed=allowed, store=store) as ref:
             cmd = ListOrdersCommand.parse(
                 ref,
                 view=view,

@@ -51,8 +51,9 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
     async def shipments_list(
         order_id: ReachOrderIdArg, ctx: Context[AppServices], store: ReachStoreArg = None
     ) -> Annotated[CallToolResult, ShipmentsListOut]:
-        app = ctx.request_context.lifespan_context
-        async with tool_call(ctx, "shipments_list", allowed={"order_id", "store"}, store=store) as ref:
+        request = ctx.request_context
+        app = request.lifespan_context
+        async with tool_call(request, "shipments_list", allowed={"order_id", "store"}, store=store) as ref:
             cmd = ListShipmentsCommand.parse(ref, order_id)
             shipments = await app.reach.list_shipments(cmd)
         out: ShipmentsListOut = {
@@ -93,10 +94,11 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         status: ShipmentStatusArg = None,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, AddShipmentOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"order_id", "tracking_number", "carrier_code", "shipment_method", "weight", "cost",
                    "tracking_url", "status", "store"}  # fmt: skip
-        async with tool_call(ctx, "shipments_add", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "shipments_add", allowed=allowed, store=store, writes=True) as ref:
             cmd = AddShipmentCommand.parse(
                 ref, order_id, tracking_number=tracking_number, carrier_code=carrier_code,
                 shipment_method=shipment_method, weight=weight, cost=cost, tracking_url=tracking_url,
@@ -128,9 +130,10 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         confirm: ConfirmArg = False,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, DeleteShipmentOut]:
-        app = ctx.request_context.lifespan_context
+        request = ctx.request_context
+        app = request.lifespan_context
         allowed = {"order_id", "shipment_id", "confirm", "store"}
-        async with tool_call(ctx, "shipments_delete", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "shipments_delete", allowed=allowed, store=store, writes=True) as ref:
             cmd = DeleteShipmentCommand.parse(ref, order_id, shipment_id, confirm=confirm)
             result = await app.reach.delete_shipment(cmd)
         out: DeleteShipmentOut = {
