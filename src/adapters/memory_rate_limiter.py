@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import anyio
+import msgspec
 
 from orderdesk_mcp.adapters._lifespan import NoOpLifespan
 from orderdesk_mcp.domain.errors import RateLimited
@@ -19,8 +18,7 @@ __all__ = ["MemoryRateLimiter"]
 _EPSILON = 1e-9
 
 
-@dataclass
-class _Bucket:
+class _Bucket(msgspec.Struct):
     tokens: float
     at: float
     cool_until: float = 0.0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextvars
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -34,19 +33,18 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)
-class CallStats:
+class CallStats(msgspec.Struct):
     """What one tool call cost. Mutable: it is filled in while the call runs.
 
     ``upstream`` counts requests by (HTTP method, status); status 0 is a request whose answer
     never came (connection lost, timeout). ``cache`` counts lookups by (kind, hit).
     """
 
-    upstream: Counter[tuple[str, int]] = field(default_factory=Counter)
+    upstream: Counter[tuple[str, int]] = msgspec.field(default_factory=Counter)
     retries: int = 0
     rate_limited: int = 0
     token_wait_seconds: float = 0.0
-    cache: Counter[tuple[str, bool]] = field(default_factory=Counter)
+    cache: Counter[tuple[str, bool]] = msgspec.field(default_factory=Counter)
     flight_joins: int = 0
     lock_wait_seconds: float = 0.0
     attempts: int = 0

@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from orderdesk_mcp.domain.context import CallContext, CallStats
 from orderdesk_mcp.domain.errors import OrderDeskError
@@ -35,19 +36,18 @@ log = logging.getLogger("orderdesk_mcp.calls")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
-@dataclass(slots=True)
-class CallTotals:
+class CallTotals(msgspec.Struct):
     """Everything the calls of one server added up, as plain numbers (labels as tuple keys).
 
     ``latency_buckets[tool][i]`` counts the calls whose duration fell in bucket ``i`` of
     :data:`LATENCY_BUCKETS` (the last slot: above every bound); not cumulative.
     """
 
-    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tool, outcome)
-    latency_buckets: dict[str, list[int]] = field(default_factory=dict)
-    latency_sum: dict[str, float] = field(default_factory=dict)
-    upstream: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, status)
-    cache: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, "hit" | "miss")
+    calls: Counter[tuple[str, str]] = msgspec.field(default_factory=Counter)  # (tool, outcome)
+    latency_buckets: dict[str, list[int]] = msgspec.field(default_factory=dict)
+    latency_sum: dict[str, float] = msgspec.field(default_factory=dict)
+    upstream: Counter[tuple[str, str]] = msgspec.field(default_factory=Counter)  # (method, status)
+    cache: Counter[tuple[str, str]] = msgspec.field(default_factory=Counter)  # (kind, "hit" | "miss")
     retries: float = 0.0
     rate_limited: float = 0.0
     token_wait_seconds: float = 0.0
@@ -56,8 +56,7 @@ class CallTotals:
     lock_wait_seconds: float = 0.0
 
 
-@dataclass(slots=True)
-class ObservedCall:
+class ObservedCall(msgspec.Struct):
     """Filled in while the call runs: the dispatcher sets ``store`` once it has chosen one."""
 
     store: str = "-"

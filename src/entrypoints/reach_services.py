@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
@@ -16,8 +16,7 @@ from orderdesk_mcp.domain.use_cases.update_inventory_item import UpdateInventory
 __all__ = ["ReachServices"]
 
 
-@dataclass(frozen=True, slots=True)
-class ReachServices:
+class ReachServices(msgspec.Struct, frozen=True, kw_only=True):
     move_orders: MoveOrders
     add_order_note: AddOrderNote
     list_shipments: ListShipments

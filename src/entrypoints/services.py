@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from orderdesk_mcp.domain.cache_stats import CacheStats
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
@@ -20,8 +20,7 @@ from orderdesk_mcp.ports.credentials import CredentialStore
 __all__ = ["AppServices"]
 
 
-@dataclass(frozen=True, slots=True)
-class AppServices:
+class AppServices(msgspec.Struct, frozen=True, kw_only=True):
     settings: Settings
     clock: Clock
     credentials: CredentialStore

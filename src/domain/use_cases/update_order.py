@@ -34,7 +34,8 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+
+import msgspec
 
 from orderdesk_mcp.domain.cache_keys import order_key
 from orderdesk_mcp.domain.cached_orders import order_from_cache
@@ -75,8 +76,7 @@ def _next_round(exc: OrderDeskError) -> bool:
     return isinstance(exc, ConcurrentModification | OutcomeUnknown) or is_retryable(exc, idempotent=True)
 
 
-@dataclass(slots=True)
-class _Run:
+class _Run(msgspec.Struct):
     """What one call has done so far (read by the audit and cache steps when it fails)."""
 
     attempts: int = 0
@@ -85,8 +85,7 @@ class _Run:
     saved: Order | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Finished:
+class _Finished(msgspec.Struct, frozen=True):
     order: Order
     planned: tuple[Change, ...]
     outcome: Outcome
