@@ -208,10 +208,13 @@ async def test_one_order_larger_than_the_budget_is_returned_whole_and_flagged(tm
     big = state.orders(STORE)["500001"]
     big["order_notes"] = [{"content": "x" * 3_000}]
     async with mcp_client(make_container(tmp_path, state=state, max_result_chars=1_000)) as client:
-        got = _ok(await client.call_tool("orders_get", {"order_id": "500001"}))
+        result = await client.call_tool("orders_get", {"order_id": "500001"})
         listed = _ok(await client.call_tool("orders_list", {"view": "full", "limit": 3}))
+    got = _ok(result)
     assert got["order"] == big
     assert got["over_budget"] is True
+    # The text an agent reads carries the flag too (it is encoded again once flagged).
+    assert _text(result) == json.dumps(got, separators=(",", ":"), ensure_ascii=False)
     assert len(listed["orders"]) == 1
     assert listed["over_budget"] is True
 

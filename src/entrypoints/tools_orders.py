@@ -100,7 +100,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
             order = await app.get_order(cmd)
             folders = await folders_or_none(app, ref)
         budget = app.settings.max_result_chars
-        return compact_result(convert.get_out(order, fields=cmd.fields, folders=folders, budget=budget))
+        return convert.get_result(order, fields=cmd.fields, folders=folders, budget=budget)
 
     @mcp.tool(
         name="orders_list",
