@@ -15,6 +15,7 @@ from orderdesk_mcp.domain.pagination import MAX_OFFSET
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     DIGITS_PATTERN,
     IdMap,
+    NullableStr,
     ObjectList,
     capped_strings,
     inline_schema,
@@ -160,7 +161,7 @@ AllowNegativeArg = Annotated[bool, Field(description="Allow the stock to go belo
 
 class MovedOut(TypedDict):
     order_id: str
-    from_folder: str | None
+    from_folder: NullableStr
     to_folder: str
 
 
