@@ -9,7 +9,7 @@ from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
 from orderdesk_mcp.domain.errors import UnknownFolder, UpstreamUnavailable
 from orderdesk_mcp.domain.folders import Folder, folder_name_of, resolve_folder
 from orderdesk_mcp.domain.order import StoreRef
-from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
+from orderdesk_mcp.domain.use_cases.list_folders import ListFolders, folders_key
 from tests.fakes import FakeClock
 
 FOLDERS = (Folder(id=21654, name="New"), Folder(id=21655, name="Prepared"), Folder(id=7, name="2024"))
@@ -75,3 +75,15 @@ async def test_folders_are_read_once_then_served_from_the_cache_until_the_ttl() 
     clock.advance(301)
     assert await folders(STORE) == FOLDERS
     assert directory.calls == 2
+
+
+@pytest.mark.anyio
+async def test_folders_another_replica_wrote_to_the_cache_are_the_ones_served() -> None:
+    clock = FakeClock()
+    cache = MemoryOrderCache(clock=clock)
+    folders = ListFolders(directory=_CountingDirectory(), cache=cache, ttl=300)
+    assert await folders(STORE) == FOLDERS
+    renamed = [[21654, "Open"], [21655, "Prepared"], [7, "2024"]]
+    await cache.set(folders_key(STORE), renamed, ttl=300)  # as another replica refreshing them would
+    assert await folders(STORE) == (Folder(id=21654, name="Open"), *FOLDERS[1:])
+    assert await folders(STORE) == (Folder(id=21654, name="Open"), *FOLDERS[1:])

@@ -37,11 +37,21 @@ class ListFolders:
         self._cache = cache
         self._ttl = ttl
         self._flights: SingleFlight[tuple[Folder, ...]] = flights or SingleFlight()
+        # Per store: the last value read from the cache and the folders built from it. Every
+        # orders_get and orders_list reads the folders; an unchanged value is compared, not rebuilt.
+        self._built: dict[str, tuple[object, tuple[Folder, ...]]] = {}
 
     async def __call__(self, store: StoreRef) -> tuple[Folder, ...]:
         """Return the store's folders. Raises: the directory's upstream errors (never cached)."""
         key = folders_key(store)
-        cached = _folders_from_cache(await self._cache.get(key))
+        value = await self._cache.get(key)
+        built = self._built.get(key)
+        if built is not None and built[0] == value:
+            cached: tuple[Folder, ...] | None = built[1]
+        else:
+            cached = _folders_from_cache(value)
+            if cached is not None:
+                self._built[key] = (value, cached)
         record_cache("folders", hit=cached is not None)
         if cached is not None:
             return cached
