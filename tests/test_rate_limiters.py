@@ -82,6 +82,24 @@ async def test_a_burst_of_20_is_allowed_then_the_21st_is_refused_with_the_wait(
     assert caught.value.retry_after == pytest.approx(0.3, abs=0.05)
 
 
+async def test_30_callers_at_once_share_a_burst_of_20_exactly(make: MakeLimiter) -> None:
+    limiter = make()
+    taken: list[bool] = []
+
+    async def take() -> None:
+        try:
+            await limiter.acquire(STORE, max_wait=0)
+        except RateLimited:
+            taken.append(False)
+        else:
+            taken.append(True)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(30):
+            tg.start_soon(take)
+    assert (taken.count(True), taken.count(False)) == (20, 10)
+
+
 async def test_an_empty_bucket_waits_for_the_refill_when_the_caller_can_wait(make: MakeLimiter) -> None:
     limiter = make(burst=1, per_second=20.0)
     await limiter.acquire(STORE, max_wait=0)
