@@ -11,7 +11,6 @@ from bench._writes_report import writes_lines, writes_targets
 __all__ = ["render", "targets", "write_json"]
 
 CACHED_MAX_RATIO = 1.5
-OVERHEAD_MAX_MS = 2.0
 HIT_RATE_MIN = 0.80
 LIST_MAX_SHARE_OF_FULL = 0.25
 LIST_MAX_CHARS = 20_000
@@ -37,14 +36,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 ratio <= CACHED_MAX_RATIO,
             )
         )
-        overhead = by_tool["orders_get uncached"]["overhead"]["p50_ms"]
-        checks.append(
-            (
-                f"[{transport}] uncached orders_get overhead p50 < {OVERHEAD_MAX_MS} ms",
-                f"{_fmt(overhead)} ms",
-                overhead < OVERHEAD_MAX_MS,
-            )
-        )
+    # The uncached overhead on each transport stays in the table ("ours"); the writes issue replaced
+    # its old target (under 2 ms, which over HTTP included the HTTP floor) with the stdio one: at
+    # most 2 ms beyond the upstream's latency plus the no-op floor (_writes_report).
     # The hit rates stay in the table; the agent workload's request ratio replaced their
     # 80% target (with a 15 s TTL the hit rate is set by the workload, not by us).
     flight = results["single_flight"]
