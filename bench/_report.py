@@ -11,7 +11,6 @@ from bench._writes_report import writes_lines, writes_targets
 __all__ = ["render", "targets", "write_json"]
 
 CACHED_MAX_RATIO = 1.5
-HIT_RATE_MIN = 0.80
 LIST_MAX_SHARE_OF_FULL = 0.25
 LIST_MAX_CHARS = 20_000
 GET_MAX_RATIO = 1.05

@@ -38,7 +38,9 @@ class MemoryRateLimiter(NoOpLifespan):
 
     def _bucket(self, store: StoreRef) -> _Bucket:
         now = self._clock.monotonic()
-        bucket = self._buckets.setdefault(store, _Bucket(float(self._burst), now))
+        bucket = self._buckets.get(store)
+        if bucket is None:
+            bucket = self._buckets[store] = _Bucket(float(self._burst), now)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.at) * self._rate)
         bucket.at = now
         return bucket

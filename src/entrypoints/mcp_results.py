@@ -27,7 +27,7 @@ def compact_json(value: Any) -> str:
 def compact_result(structured: Mapping[str, Any], *, text: str | None = None) -> CallToolResult:
     """One text block holding exactly ``structured`` as compact JSON, plus the same data structured.
 
-    ``text`` is that JSON when the caller already has it (``get_out`` measured it for the budget).
+    ``text`` is that JSON when the caller already has it (``get_result`` measured it for the budget).
 
     Built with the models' own validation: with mcp 2.x it checks the content block and takes
     ``structured_content`` as a plain dict without walking its values, and costs a third of

@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 
 import anyio
-import anyio.abc
 
 from orderdesk_mcp.domain.background import BackgroundJob
 from orderdesk_mcp.domain.cache_keys import generation_key, order_key, order_version_key
