@@ -9,8 +9,6 @@ lax ``int`` would read ``true`` as order 1). A schema failure reaches the agent 
 see :mod:`orderdesk_mcp.entrypoints.argument_errors`.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, TypeAdapter, WithJsonSchema

@@ -4,8 +4,6 @@ Argument aliases carry their descriptions and bounds; outputs are ``TypedDict``s
 1). Kept apart from ``mcp_schemas`` so each tool family owns its boundary types.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field

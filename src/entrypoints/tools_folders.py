@@ -1,7 +1,5 @@
 """The folders family: ``folders_list``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

@@ -1,8 +1,6 @@
 """MCP tools for inventory: ``inventory_list``, ``inventory_get``, ``inventory_update``,
 ``inventory_adjust_stock``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import msgspec

@@ -1,7 +1,5 @@
 """MCP tools for order actions that are not a document write: ``orders_move``, ``orders_add_note``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

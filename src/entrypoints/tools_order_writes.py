@@ -4,8 +4,6 @@ Absent in read-only mode. Write replies follow the result budget: an order too l
 is returned as its summary (the write itself is whole), never dropped.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

@@ -1,7 +1,5 @@
 """The orders family, reads: ``orders_get`` and ``orders_list`` (parse, call, map)."""
 
-from __future__ import annotations
-
 import logging
 from collections.abc import Callable
 from typing import Annotated, Any, cast

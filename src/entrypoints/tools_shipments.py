@@ -1,7 +1,5 @@
 """MCP tools for shipments: ``shipments_list``, ``shipments_add``, ``shipments_delete``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
