@@ -49,9 +49,10 @@ class Scenario:
         out["ratio_to_floor_p50"] = out["p50_ms"] / base["p50_ms"]
         out["ratio_to_floor_p99"] = out["p99_ms"] / base["p99_ms"]
         if self.upstream_requests:
-            # Ours: the call minus the time the upstream held its requests (the injected latency as
-            # actually slept, timer overshoot included, and the simulator's own work). The older
-            # "nominal" figure subtracts only the injected 50 ms, charging the overshoot to us.
+            # Ours: the call minus the time the upstream held its requests (from their first bytes
+            # reaching it to its answers written: the injected latency as actually slept, timer
+            # overshoot included, and the simulator's own work). The older "nominal" figure
+            # subtracts only the injected 50 ms, charging all the rest to us.
             ours = [s - held for s, held in zip(self.seconds, self.upstream_held, strict=True)]
             nominal = [s - slept for s, slept in zip(self.seconds, self.applied_latency, strict=True)]
             out["overhead"] = summary(ours)

@@ -86,7 +86,7 @@ def _latency_table(transport: str, rows: list[dict[str, Any]]) -> list[str]:
     head += f"{'ours p50':>10}{'ours p99':>10}{'n':>6}"
     lines = [
         f"Latency over {transport} (ours = call minus the time the simulator held its requests: "
-        "the injected latency as slept, and its work)",
+        "reading each, the injected latency as slept, its work and writing the answer)",
         head,
     ]
     for row in rows:
