@@ -16,12 +16,14 @@ from typing import Any
 import anyio
 import msgspec
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 
 from bench._stats import summary
 from bench._transports import NOOP, _server, _settings
 from bench._upstream import Upstream
 from orderdesk_mcp.entrypoints.container import Container
+from orderdesk_mcp.entrypoints.logging_setup import setup_logging
 
 __all__ = ["measure_sizes"]
 
@@ -60,18 +62,20 @@ async def measure_sizes(upstream: Upstream, order_id: str, data_dir: Path, calls
     unbudgeted = msgspec.structs.replace(_settings(upstream.base_url, data_dir), max_result_chars=10**9)
     async with Client(_server(Container(settings=unbudgeted)), raise_exceptions=True) as client:
         full = _text(await client.call_tool("orders_list", {"view": "full", "limit": 50}), "full orders_list")
-    async with Client(params) as client:
-        default = _text(await client.call_tool("orders_list", {}), "default orders_list")
-        got = _text(await client.call_tool("orders_get", {"order_id": order_id}), "orders_get")
-        await _timed(client, NOOP, {}, 20)
-        # Taking turns, call by call, so drift in the machine's speed falls on both alike.
-        floor_seconds: list[float] = []
-        list_seconds: list[float] = []
-        for _ in range(calls):
-            floor_seconds += await _timed(client, NOOP, {}, 1)
-            list_seconds += await _timed(client, "orders_list", {}, 1)
-            await _timed(client, NOOP, {}, 1)  # not counted: takes the list's tail (bench._latency)
-        floor, cached = summary(floor_seconds), summary(list_seconds)
+    # Its stderr (a log line per tool call, as ``serve`` writes) goes to a file, as MCP clients keep it.
+    with (data_dir / "sizes-server.log").open("w") as log:
+        async with Client(stdio_client(params, errlog=log)) as client:
+            default = _text(await client.call_tool("orders_list", {}), "default orders_list")
+            got = _text(await client.call_tool("orders_get", {"order_id": order_id}), "orders_get")
+            await _timed(client, NOOP, {}, 20)
+            # Taking turns, call by call, so drift in the machine's speed falls on both alike.
+            floor_seconds: list[float] = []
+            list_seconds: list[float] = []
+            for _ in range(calls):
+                floor_seconds += await _timed(client, NOOP, {}, 1)
+                list_seconds += await _timed(client, "orders_list", {}, 1)
+                await _timed(client, NOOP, {}, 1)  # not counted: takes the list's tail (bench._latency)
+            floor, cached = summary(floor_seconds), summary(list_seconds)
     order_chars = len(_compact(upstream.state.orders("100001")[order_id]))
     listed = json.loads(default)
     return {
@@ -90,7 +94,9 @@ async def measure_sizes(upstream: Upstream, order_id: str, data_dir: Path, calls
 
 def _child(base_url: str, data_dir: str) -> None:
     Path(data_dir).mkdir(parents=True, exist_ok=True)
-    server = _server(Container(settings=_settings(base_url, Path(data_dir))))
+    settings = _settings(base_url, Path(data_dir))
+    setup_logging(settings)  # as ``orderdesk-mcp serve`` does
+    server = _server(Container(settings=settings))
     anyio.run(server.run_stdio_async)
 
 

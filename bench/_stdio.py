@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 from bench._transports import Served
 from bench._upstream import child_env
@@ -28,13 +29,15 @@ async def serve_stdio(*, base_url: str, data_dir: Path) -> AsyncIterator[Served]
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "bench._stdio_server"], env=env, cwd=os.getcwd()
     )
-    async with Client(params) as shared:
+    # The server's stderr (its log, a line per tool call) goes to a file, as MCP clients keep it.
+    with (data_dir / "stdio-server.log").open("w") as log:
+        async with Client(stdio_client(params, errlog=log)) as shared:
 
-        @asynccontextmanager
-        async def reuse() -> AsyncIterator[Client]:
-            yield shared
+            @asynccontextmanager
+            async def reuse() -> AsyncIterator[Client]:
+                yield shared
 
-        def connect() -> AbstractAsyncContextManager[Client]:
-            return reuse()
+            def connect() -> AbstractAsyncContextManager[Client]:
+                return reuse()
 
-        yield Served("stdio", connect, CacheStats())
+            yield Served("stdio", connect, CacheStats())

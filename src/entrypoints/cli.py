@@ -32,16 +32,10 @@ def _load() -> Settings:
 
 
 def _setup() -> Settings:
-    from orderdesk_mcp.entrypoints.logging_setup import configure_logging
+    from orderdesk_mcp.entrypoints.logging_setup import setup_logging
 
     settings = _load()
-    configure_logging(
-        fmt=settings.log_format,
-        level=settings.log_level,
-        secrets=[
-            s for s in (settings.api_key, settings.http_token, os.environ.get("ORDERDESK_MASTER_KEY")) if s
-        ],
-    )
+    setup_logging(settings)
     return settings
 
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from orderdesk_mcp.domain.context import current_call
 
-__all__ = ["announce", "configure_logging", "install_call_context_records"]
+if TYPE_CHECKING:
+    from orderdesk_mcp.entrypoints.settings import Settings
+
+__all__ = ["announce", "configure_logging", "install_call_context_records", "setup_logging"]
 
 _STARTUP = "orderdesk_mcp.startup"
 
@@ -118,3 +123,9 @@ def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterab
     root.setLevel(level)
     # The SDK logs every session-manager start at INFO; ours say what matters. DEBUG shows all.
     logging.getLogger("mcp").setLevel(level if level == "DEBUG" else "WARNING")
+
+
+def setup_logging(settings: Settings, env: Mapping[str, str] = os.environ) -> None:
+    """Logging as every command sets it up: the settings' format and level, every secret redacted."""
+    secrets = (settings.api_key, settings.http_token, env.get("ORDERDESK_MASTER_KEY"))
+    configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[s for s in secrets if s])
