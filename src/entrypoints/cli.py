@@ -21,7 +21,6 @@ from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 __all__ = ["main"]
 
 Handler = Callable[[argparse.Namespace], int]
-_MASTER_KEY = "ORDERDESK_MASTER_KEY"
 
 
 def _load() -> Settings:

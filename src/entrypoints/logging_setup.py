@@ -12,9 +12,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from orderdesk_mcp.adapters.keyring import MASTER_KEY_ENV
 from orderdesk_mcp.domain.context import current_call
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterab
     logging.getLogger("mcp").setLevel(level if level == "DEBUG" else "WARNING")
 
 
-def setup_logging(settings: Settings, env: Mapping[str, str] = os.environ) -> None:
+def setup_logging(settings: Settings) -> None:
     """Logging as every command sets it up: the settings' format and level, every secret redacted."""
-    secrets = (settings.api_key, settings.http_token, env.get("ORDERDESK_MASTER_KEY"))
+    secrets = (settings.api_key, settings.http_token, os.environ.get(MASTER_KEY_ENV))
     configure_logging(fmt=settings.log_format, level=settings.log_level, secrets=[s for s in secrets if s])
