@@ -16,10 +16,10 @@ from typing import Any
 import anyio
 import msgspec
 from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 
 from bench._stats import summary
+from bench._stdio import stdio_session
 from bench._transports import NOOP, _server, _settings
 from bench._upstream import Upstream
 from orderdesk_mcp.entrypoints.container import Container
@@ -62,20 +62,18 @@ async def measure_sizes(upstream: Upstream, order_id: str, data_dir: Path, calls
     unbudgeted = msgspec.structs.replace(_settings(upstream.base_url, data_dir), max_result_chars=10**9)
     async with Client(_server(Container(settings=unbudgeted)), raise_exceptions=True) as client:
         full = _text(await client.call_tool("orders_list", {"view": "full", "limit": 50}), "full orders_list")
-    # Its stderr (a log line per tool call, as ``serve`` writes) goes to a file, as MCP clients keep it.
-    with (data_dir / "sizes-server.log").open("w") as log:
-        async with Client(stdio_client(params, errlog=log)) as client:
-            default = _text(await client.call_tool("orders_list", {}), "default orders_list")
-            got = _text(await client.call_tool("orders_get", {"order_id": order_id}), "orders_get")
-            await _timed(client, NOOP, {}, 20)
-            # Taking turns, call by call, so drift in the machine's speed falls on both alike.
-            floor_seconds: list[float] = []
-            list_seconds: list[float] = []
-            for _ in range(calls):
-                floor_seconds += await _timed(client, NOOP, {}, 1)
-                list_seconds += await _timed(client, "orders_list", {}, 1)
-                await _timed(client, NOOP, {}, 1)  # not counted: takes the list's tail (bench._latency)
-            floor, cached = summary(floor_seconds), summary(list_seconds)
+    async with stdio_session(params, data_dir / "sizes-server.log") as client:
+        default = _text(await client.call_tool("orders_list", {}), "default orders_list")
+        got = _text(await client.call_tool("orders_get", {"order_id": order_id}), "orders_get")
+        await _timed(client, NOOP, {}, 20)
+        # Taking turns, call by call, so drift in the machine's speed falls on both alike.
+        floor_seconds: list[float] = []
+        list_seconds: list[float] = []
+        for _ in range(calls):
+            floor_seconds += await _timed(client, NOOP, {}, 1)
+            list_seconds += await _timed(client, "orders_list", {}, 1)
+            await _timed(client, NOOP, {}, 1)  # not counted: takes the list's tail (bench._latency)
+        floor, cached = summary(floor_seconds), summary(list_seconds)
     order_chars = len(_compact(upstream.state.orders("100001")[order_id]))
     listed = json.loads(default)
     return {

@@ -15,11 +15,20 @@ from bench._transports import Served
 from bench._upstream import child_env
 from orderdesk_mcp.domain.cache_stats import CacheStats
 
-__all__ = ["STDIO_OVERHEAD_MAX_MS", "serve_stdio"]
+__all__ = ["STDIO_OVERHEAD_MAX_MS", "serve_stdio", "stdio_session"]
 
 # Uncached orders_get over stdio: p50 beyond the upstream's latency (and its own work) plus the
 # no-op floor over the same pipe.
 STDIO_OVERHEAD_MAX_MS = 2.0
+
+
+@asynccontextmanager
+async def stdio_session(params: StdioServerParameters, log_path: Path) -> AsyncIterator[Client]:
+    """A client of the server ``params`` spawns; its stderr (its log, a line per tool call, as
+    ``orderdesk-mcp serve`` writes) goes to ``log_path``, as MCP clients keep it."""
+    with log_path.open("w") as log:
+        async with Client(stdio_client(params, errlog=log)) as client:
+            yield client
 
 
 @asynccontextmanager
@@ -29,15 +38,13 @@ async def serve_stdio(*, base_url: str, data_dir: Path) -> AsyncIterator[Served]
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "bench._stdio_server"], env=env, cwd=os.getcwd()
     )
-    # The server's stderr (its log, a line per tool call) goes to a file, as MCP clients keep it.
-    with (data_dir / "stdio-server.log").open("w") as log:
-        async with Client(stdio_client(params, errlog=log)) as shared:
+    async with stdio_session(params, data_dir / "stdio-server.log") as shared:
 
-            @asynccontextmanager
-            async def reuse() -> AsyncIterator[Client]:
-                yield shared
+        @asynccontextmanager
+        async def reuse() -> AsyncIterator[Client]:
+            yield shared
 
-            def connect() -> AbstractAsyncContextManager[Client]:
-                return reuse()
+        def connect() -> AbstractAsyncContextManager[Client]:
+            return reuse()
 
-            yield Served("stdio", connect, CacheStats())
+        yield Served("stdio", connect, CacheStats())

@@ -25,7 +25,7 @@ from orderdesk_mcp.entrypoints.mcp_server import build_server
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
-__all__ = ["NOOP", "Served", "TransportName", "register_noop", "serve_transport"]
+__all__ = ["NOOP", "Served", "TransportName", "serve_transport"]
 
 NOOP = "bench.noop"
 TransportName = Literal["in-process", "streamable-http", "stdio"]  # stdio: bench._stdio
@@ -80,10 +80,7 @@ def _settings(base_url: str, data_dir: Path) -> Settings:
     )
 
 
-register_noop = _register_noop  # also used by the stdio child (bench._stdio_server)
-
-
-def _server(container: Container) -> MCPServer[AppServices]:
+def _server(container: Container) -> MCPServer[AppServices]:  # also the stdio children's
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppServices]) -> AsyncIterator[AppServices]:
         async with open_services(container) as services:
