@@ -50,7 +50,7 @@ async def _delete(state: SimulatorState, order_id: str) -> tuple[str, FakeAuditL
 async def test_a_delete_whose_answer_was_lost_and_whose_retry_finds_nothing_reports_it_deleted() -> None:
     state = _state()
     order_id = next(iter(state.orders(STORE_ID)))
-    # The DELETE lands and its answer is lost; the re-send (aiohttp's own, silent) gets 404.
+    # The DELETE lands and its answer is lost; the retry (ours: aiohttp's own re-send is off) gets 404.
     state.faults.drop_next(1, after_processing=True)
     note, audit = await _delete(state, order_id)
     assert note == (

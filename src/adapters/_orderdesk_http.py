@@ -31,20 +31,33 @@ log = logging.getLogger(__name__)
 USER_AGENT = "orderdesk-mcp/0.1 (+https://github.com/orderdesk-mcp/orderdesk-mcp)"
 
 
+# Methods aiohttp re-sends by itself, once, when a kept-alive connection drops before the answer
+# (RFC 9112's retry of idempotent requests). For a read that is right; for these writes it is not:
+# OrderDesk may have applied the first one, and re-sending a full-document PUT would overwrite
+# blind whatever changed in between. Their lost answers go to the caller, whose retry reads first.
+_NOT_RESENT = frozenset({"PUT", "DELETE"})
+
+
+class _WriteAnswerLost(Exception):
+    """A PUT or DELETE whose answer never came; not an aiohttp error, so aiohttp does not re-send it."""
+
+
 async def _note_lost_answers(
     request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
 ) -> aiohttp.ClientResponse:
-    """Record every sent request whose answer never came, including the one aiohttp re-sends by
-    itself on a dropped keep-alive connection (otherwise invisible: a DELETE whose first answer
-    was lost would read as "not found" when the silent re-send gets 404)."""
+    """Record every sent request whose answer never came, including a read aiohttp re-sends by
+    itself on a dropped keep-alive connection (otherwise invisible), and stop that re-send for
+    the writes in :data:`_NOT_RESENT`."""
     import aiohttp
 
     try:
         return await handler(request)
     except aiohttp.ClientConnectorError:
         raise  # nothing was sent
-    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
         record_upstream(request.method, 0)
+        if request.method in _NOT_RESENT:
+            raise _WriteAnswerLost(str(exc)) from exc
         raise
 
 
@@ -138,11 +151,13 @@ class OrderDeskHttp:
         except aiohttp.ClientConnectorError as exc:
             log.warning("%s %s failed: could not connect to OrderDesk", method, path)
             raise UpstreamUnavailable("could not connect") from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, _WriteAnswerLost) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else "connection lost"
-            if not isinstance(exc, aiohttp.ClientOSError | aiohttp.ServerDisconnectedError):
-                record_upstream(method, 0)  # those two were recorded by _note_lost_answers
-            log.warning("%s %s failed: %s", method, path, type(exc).__name__)
+            noted = aiohttp.ClientOSError | aiohttp.ServerDisconnectedError | _WriteAnswerLost
+            if not isinstance(exc, noted):
+                record_upstream(method, 0)  # those were recorded by _note_lost_answers
+            cause = exc.__cause__ if isinstance(exc, _WriteAnswerLost) else exc
+            log.warning("%s %s failed: %s", method, path, type(cause).__name__)
             if creates:
                 raise OutcomeUnknown("order creation", reason) from exc
             raise UpstreamUnavailable(reason, maybe_sent=True) from exc
