@@ -8,6 +8,7 @@ reaches ``UpdateOrder``, which reads the order again and re-merges inside its lo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
 from orderdesk_mcp.domain.context import CallContext, call_context
 from orderdesk_mcp.domain.errors import UpstreamUnavailable
 from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.pagination import OrderPage, OrderQuery
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.resilient_gateway import ResilientOrderGateway
 from orderdesk_mcp.domain.use_cases.update_order import UpdateOrder
@@ -80,15 +82,24 @@ class _OutsideWriterAfterLostPut:
     async def fetch(self, store: StoreRef, order_id: str) -> Order:
         return await self._inner.fetch(store, order_id)
 
-    async def replace(self, store: StoreRef, order_id: str, doc: dict[str, Any]) -> Order:
+    async def list_page(self, store: StoreRef, query: OrderQuery) -> OrderPage:
+        return await self._inner.list_page(store, query)
+
+    async def create(self, store: StoreRef, doc: Mapping[str, Any]) -> Order:
+        return await self._inner.create(store, doc)
+
+    async def replace(self, store: StoreRef, order_id: str, doc: Mapping[str, Any]) -> Order:
         try:
             return await self._inner.replace(store, order_id, doc)
         except UpstreamUnavailable:
             self._state.orders(STORE_ID)[self._order_id]["shipping_method"] = "Express (changed outside)"
             raise
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    async def delete(self, store: StoreRef, order_id: str) -> None:
+        await self._inner.delete(store, order_id)
+
+    async def check_connection(self, store: StoreRef) -> None:
+        await self._inner.check_connection(store)
 
 
 async def test_an_update_whose_put_answer_was_lost_reads_again_and_keeps_a_change_made_meanwhile() -> None:
