@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
@@ -86,6 +87,7 @@ def reach_services(
             audit=audit,
             clock=clock,
             invalidations=invalidations,
+            lock=lock,
         ),
         list_shipments=ListShipments(shipments=shipments),
         add_shipment=AddShipment(
@@ -98,16 +100,34 @@ def reach_services(
             invalidations=invalidations,
         ),
         delete_shipment=DeleteShipment(
-            shipments=shipments, cache=cache, audit=audit, clock=clock, invalidations=invalidations
+            shipments=shipments, cache=cache, audit=audit, clock=clock, invalidations=invalidations, lock=lock
         ),
         list_inventory=ListInventory(inventory=inventory, cache=cache, ttl=ttl, invalidations=invalidations),
         get_inventory_item=GetInventoryItem(
             inventory=inventory, cache=cache, ttl=ttl, invalidations=invalidations
         ),
+        # Inventory writes take their read's and PUT's tokens from the gateway's bucket before the
+        # read, and re-read and re-apply after a failed PUT (the order path's ConflictPolicy).
         update_inventory_item=UpdateInventoryItem(
-            inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock, invalidations=invalidations
+            inventory=inventory,
+            lock=lock,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+            invalidations=invalidations,
+            policy=ConflictPolicy(),
+            resilience=inventory.resilience,
+            jitter=jitter,
         ),
         adjust_stock=AdjustStock(
-            inventory=inventory, lock=lock, cache=cache, audit=audit, clock=clock, invalidations=invalidations
+            inventory=inventory,
+            lock=lock,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+            invalidations=invalidations,
+            policy=ConflictPolicy(),
+            resilience=inventory.resilience,
+            jitter=jitter,
         ),
     )

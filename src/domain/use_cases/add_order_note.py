@@ -6,11 +6,16 @@ anything is sent; a repeat of the key returns the first result without a second 
 same key with another note is refused, and a note whose answer was lost (or whose claimer
 vanished for longer than ``lease``) leaves the key ``uncertain``: a repeat then refuses,
 saying to check the history, rather than risk a duplicate. A lost answer is never re-sent.
+
+The note is posted under the order's write lock, like every other write of an order: it changes
+the document (its history), and an update's cache fill is safe only if no write of the same
+order lands between that update's PUT and its fill.
 """
 
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from typing import Any
 
 import anyio
@@ -31,6 +36,7 @@ from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.idempotency import IdempotencyRecords
 from orderdesk_mcp.ports.order_actions import OrderActions
+from orderdesk_mcp.ports.write_lock import WriteLock
 
 __all__ = ["AddOrderNote", "note_body_hash"]
 
@@ -51,10 +57,12 @@ class AddOrderNote:
         audit: AuditLog,
         clock: Clock,
         invalidations: Invalidations | None = None,
+        lock: WriteLock | None = None,
         idempotency_ttl: float = 86_400.0,
         lease: float = 120.0,
     ) -> None:
         self._actions = actions
+        self._lock = lock
         self._records = records
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
@@ -68,6 +76,7 @@ class AddOrderNote:
         Raises:
             NoteKeyReused: the key was used for another note or order.
             IdempotencyUnavailable: the key's note is in flight, unconfirmed, or unreadable.
+            WriteInProgress: another write of the order held its lock past the call's deadline.
             OrderNotFound, UpstreamRejected and the gateway's other upstream errors.
         """
         change = (Change(field="order_history", after=cmd.note),)
@@ -126,11 +135,13 @@ class AddOrderNote:
         return result, False
 
     async def _add(self, cmd: AddNoteCommand) -> AddedNote:
-        try:
-            order = await self._actions.add_history_note(cmd.store, cmd.order_id, cmd.note)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._invalidations.after_write(cmd.store, cmd.order_id)
+        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
+        async with held:
+            try:
+                order = await self._actions.add_history_note(cmd.store, cmd.order_id, cmd.note)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self._invalidations.after_write(cmd.store, cmd.order_id)
         history = order.doc.get("order_history")
         # the fingerprint orders_get would show: OrderDesk's GET carries no order_history
         plain = Order.from_document({k: v for k, v in order.doc.items() if k != "order_history"})

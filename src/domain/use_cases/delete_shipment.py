@@ -1,6 +1,13 @@
-"""DeleteShipment: delete one shipment of an order, only when the caller confirmed it."""
+"""DeleteShipment: delete one shipment of an order, only when the caller confirmed it.
+
+The DELETE is sent under the order's write lock, like every other write of an order: it changes
+the document (its shipments), and an update's cache fill is safe only if no write of the same
+order lands between that update's PUT and its fill.
+"""
 
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError
 from orderdesk_mcp.domain.reach_commands import DeleteShipmentCommand
@@ -11,6 +18,7 @@ from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
 from orderdesk_mcp.ports.shipments import ShipmentGateway
+from orderdesk_mcp.ports.write_lock import WriteLock
 
 __all__ = ["DeleteShipment"]
 
@@ -26,22 +34,27 @@ class DeleteShipment:
         audit: AuditLog,
         clock: Clock,
         invalidations: Invalidations | None = None,
+        lock: WriteLock | None = None,
     ) -> None:
         self._shipments = shipments
+        self._lock = lock
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
         self._audit = audit
         self._clock = clock
 
     async def __call__(self, cmd: DeleteShipmentCommand) -> DeletedShipment:
-        """Raises: ConfirmationRequired (nothing sent); OrderNotFound; ShipmentNotFound; upstream errors."""
+        """Raises: ConfirmationRequired (nothing sent); WriteInProgress (the order's lock); OrderNotFound;
+        ShipmentNotFound; upstream errors."""
         if not cmd.confirm:
             raise ConfirmationRequired(
                 f"deleting shipment {cmd.shipment_id} of order {cmd.order_id}",
                 "Call shipments_delete again with confirm: true to delete it permanently.",
             )
         resource = f"shipment:{cmd.shipment_id}"
+        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
         try:
-            await self._shipments.delete_shipment(cmd.store, cmd.order_id, cmd.shipment_id)
+            async with held:
+                await self._shipments.delete_shipment(cmd.store, cmd.order_id, cmd.shipment_id)
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="error",
