@@ -11,6 +11,9 @@ any read that overlapped the write throw its fill away (``GetOrder``, ``fill_fro
   after the invalidation, so the read an agent makes just after a write is a hit. The entry
   is kept only if the order's counter still holds the value our invalidation gave it, so a
   write that slipped in between (a delete, say) never leaves our copy behind.
+- **A fill that cannot be kept is removed as reliably** (:meth:`Invalidations.discard`): when a
+  write overtook a read's fill, or the check could not be made, the entry is deleted, and a
+  delete that fails is remembered and retried like a failed invalidation.
 - **A failed invalidation is retried in the background** (every ``retry_every`` seconds)
   until it succeeds or ``ttl`` seconds have passed, when every entry it was meant to remove
   has expired anyway. Meanwhile this process bypasses the cache for that order and for the
@@ -24,6 +27,7 @@ inventory's own keys: the item's entry and counter, and the store's inventory li
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import anyio
 
@@ -124,7 +128,28 @@ class Invalidations(BackgroundJob):
             key = order_key(store, order_id)
             await self._cache.set(key, order_to_cache(saved), ttl=self._ttl)
             if await self._cache.get_counter(order_version_key(store, order_id)) != bumped[-1]:
-                await self._cache.delete(key)  # another write landed since ours: keep nothing
+                await self._discard([target])  # another write landed since ours, or the check failed
+
+    async def discard(self, store: StoreRef, order_ids: Sequence[str]) -> None:
+        """Remove the entries of orders whose fill could not be kept: a write overtook it, or the
+        check could not be made. Like an invalidation, a removal that fails is remembered, retried
+        in the background and the orders read upstream here meanwhile: a plain delete that failed
+        would leave a possibly stale entry for its whole TTL."""
+        await self._discard([(store, _ORDER, order_id) for order_id in order_ids])
+
+    async def discard_inventory_item(self, store: StoreRef, item_id: str) -> None:
+        """:meth:`discard` for an inventory item's entry."""
+        await self._discard([(store, _INVENTORY, item_id)])
+
+    async def _discard(self, targets: Sequence[_Target]) -> None:
+        keys = [key for target in targets for key in _plan(target)[1]]
+        if not keys:
+            return
+        with anyio.CancelScope(shield=True):  # each cache op is itself time-bounded
+            # No counter is bumped: only the entries go, and no list page is retired with them.
+            if await self._cache.invalidate(counters=(), keys=keys) is None:
+                for target in targets:
+                    self._remember(target)
 
     async def after_inventory_write(self, store: StoreRef, item_id: str) -> None:
         """Invalidate the item and the store's inventory pages; remembered and retried if that fails."""

@@ -95,7 +95,11 @@ class GetInventoryItem(_InventoryRead):
             with anyio.CancelScope(shield=True):
                 await self._cache.set(key, _to_cache(item), ttl=self._ttl)
                 if await self._cache.get_counter(version_key) != generation:
-                    await self._cache.delete(key)  # a write overlapped this read
+                    # A write overlapped this read, or the check failed: remove it, reliably.
+                    if self._invalidations is not None:
+                        await self._invalidations.discard_inventory_item(cmd.store, cmd.item_id)
+                    else:
+                        await self._cache.delete(key)
         return item
 
 

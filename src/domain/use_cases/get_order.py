@@ -79,10 +79,21 @@ class GetOrder:
         with anyio.CancelScope(shield=True):
             await self._cache.set(key, order_to_cache(order), ttl=self._ttl)
             if await self._cache.get_counter(order_version_key(store, order_id)) != generation:
-                # A write bumped the generation while we fetched, so what we stored may
-                # predate it; its own delete may already have run before our set.
-                await self._cache.delete(key)
+                # A write bumped the generation while we fetched (or the check failed), so what
+                # we stored may predate it; its own delete may already have run before our set.
+                await _discard(self._cache, self._invalidations, store, [order_id])
         return order
+
+
+async def _discard(
+    cache: OrderCache, invalidations: Invalidations | None, store: StoreRef, order_ids: list[str]
+) -> None:
+    """Remove fills that cannot be kept: reliably through ``invalidations`` (a failed removal is
+    retried), else with a plain delete."""
+    if invalidations is not None:
+        await invalidations.discard(store, order_ids)
+    else:
+        await cache.delete(*(order_key(store, order_id) for order_id in order_ids))
 
 
 async def fill_from_page(
@@ -92,13 +103,14 @@ async def fill_from_page(
     *,
     ttl: float,
     generation: int,
+    invalidations: Invalidations | None = None,
 ) -> None:
     """Cache each order of ``page`` (fetched under the store's list ``generation``) as a get would.
 
     Nothing is filled if the generation moved during the fetch (some write landed, or the
     cache is unreachable). Otherwise the orders' write counters are read, the entries stored,
     and the counters read again, each in one round trip; an entry whose counter moved in
-    between is deleted, exactly as a get fill does.
+    between (or could not be read) is removed, exactly as a get fill does.
     """
     orders = [o for o in page.orders if o.id]
     if ttl <= 0 or not orders or generation < 0:
@@ -110,6 +122,6 @@ async def fill_from_page(
     with anyio.CancelScope(shield=True):  # never leave a stored-but-unverified entry behind
         await cache.set_many({order_key(store, o.id): order_to_cache(o) for o in orders}, ttl=ttl)
         after = await cache.get_counters(versions)
-        moved = [order_key(store, o.id) for o, b, a in zip(orders, before[1:], after, strict=True) if a != b]
+        moved = [o.id for o, b, a in zip(orders, before[1:], after, strict=True) if a != b]
         if moved:
-            await cache.delete(*moved)
+            await _discard(cache, invalidations, store, moved)

@@ -149,5 +149,8 @@ class ListOrders:
     async def _fill(self, cmd: ListOrdersCommand, key: str, generation: int) -> OrderPage:
         page = await self._gateway.list_page(cmd.store, cmd.query)
         await self._cache.set(key, page_to_cache(page), ttl=self._ttl)
-        await fill_from_page(self._cache, cmd.store, page, ttl=self._ttl, generation=generation)
+        await fill_from_page(
+            self._cache, cmd.store, page, ttl=self._ttl, generation=generation,
+            invalidations=self._invalidations,
+        )  # fmt: skip
         return page
