@@ -194,3 +194,13 @@ async def test_invalidate_bumps_every_counter_and_removes_the_keys_at_once(subje
     assert await subject.cache.get("kept") == "yes"
     assert await subject.cache.get_counters(["gen", "v"]) == [2, 1]
     assert await subject.cache.invalidate(counters=["gen"], keys=[]) == [3]
+
+
+@pytest.mark.anyio
+async def test_invalidate_with_no_counters_is_a_delete_that_reports_success(subject: CacheUnderTest) -> None:
+    # Invalidations.discard removes an unkept fill this way: unlike delete, it says whether it happened.
+    await subject.cache.set("order", "old", ttl=30)
+    await subject.cache.incr("gen")
+    assert await subject.cache.invalidate(counters=[], keys=["order", "absent"]) == []
+    assert await subject.cache.get("order") is None
+    assert await subject.cache.get_counter("gen") == 1
