@@ -32,8 +32,7 @@ read after a write is a hit and no older copy can land on top of it.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import msgspec
 
@@ -41,22 +40,21 @@ from orderdesk_mcp.domain.cache_keys import order_key
 from orderdesk_mcp.domain.cached_orders import order_from_cache
 from orderdesk_mcp.domain.commands import UpdateOrderCommand
 from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
-from orderdesk_mcp.domain.context import current_call, record_attempts
+from orderdesk_mcp.domain.context import record_attempts
 from orderdesk_mcp.domain.errors import (
     ConcurrentModification,
     OrderDeskError,
-    OutcomeUnknown,
     StaleFingerprint,
     UpdateConflict,
     UpstreamRejected,
 )
 from orderdesk_mcp.domain.merge import diff, lost_fields, merge, validate_changes
-from orderdesk_mcp.domain.order import Order, StoreRef
+from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.results import Change, UpdatedOrder
-from orderdesk_mcp.domain.retry import is_retryable
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
+from orderdesk_mcp.domain.use_cases.write_rounds import WriteRounds, next_round
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
 from orderdesk_mcp.ports.clock import Clock
@@ -66,14 +64,6 @@ from orderdesk_mcp.ports.write_lock import WriteLock
 __all__ = ["UpdateOrder"]
 
 TOOL = "orders_update"
-
-
-def _next_round(exc: OrderDeskError) -> bool:
-    """Whether a failed PUT ends only this round: the next reads the order again and re-merges.
-
-    A 409, an unknown outcome, and whatever the retry policy retries (429, 5xx, lost connection).
-    """
-    return isinstance(exc, ConcurrentModification | OutcomeUnknown) or is_retryable(exc, idempotent=True)
 
 
 class _Run(msgspec.Struct):
@@ -111,11 +101,9 @@ class UpdateOrder:
         self._cache = cache
         self._audit = audit
         self._clock = clock
-        self._policy = policy
         self._lock = lock
-        self._resilience = resilience
         self._invalidations = invalidations or Invalidations(cache=cache, clock=clock, ttl=0.0)
-        self._jitter = jitter
+        self._writes = WriteRounds(clock=clock, policy=policy, resilience=resilience, jitter=jitter)
 
     async def __call__(self, cmd: UpdateOrderCommand) -> UpdatedOrder:
         """Apply ``cmd.changes`` (or, with ``dry_run``, only compute their diff).
@@ -176,8 +164,8 @@ class UpdateOrder:
         sent: tuple[Change, ...] = ()  # the changes of a PUT that failed or came back short
         kept_changing: set[str] = set()
         failure: OrderDeskError | None = None
-        for run.attempts in range(1, self._policy.attempts + 1):
-            async with self._tokens(cmd.store, 2):  # the GET's and the PUT's, before the GET
+        for run.attempts in range(1, self._writes.attempts + 1):
+            async with self._writes.tokens(cmd.store, 2):  # the GET's and the PUT's, before the GET
                 current = await self._gateway.fetch(cmd.store, cmd.order_id)
                 if sent and not lost_fields(current.doc, sent):
                     return _Finished(current, sent, "ok")  # the earlier PUT landed after all
@@ -197,7 +185,7 @@ class UpdateOrder:
                 try:
                     saved = await self._gateway.replace(cmd.store, cmd.order_id, proposed)
                 except OrderDeskError as exc:
-                    if not _next_round(exc):
+                    if not next_round(exc):
                         raise
                     known, failure = current, exc
                 else:
@@ -207,33 +195,12 @@ class UpdateOrder:
                         return _Finished(saved, run.planned, "ok")
                     known, failure = saved, _saved_without(lost)
                 sent = run.planned
-            if run.attempts < self._policy.attempts and not await self._wait(run.attempts, failure):
+            if run.attempts < self._writes.attempts and not await self._writes.wait(run.attempts, failure):
                 break
         if isinstance(failure, ConcurrentModification):
             raise UpdateConflict(cmd.order_id, run.attempts, kept_changing)
         assert failure is not None  # every round that did not return set it
         raise failure
-
-    async def _wait(self, attempt: int, failure: OrderDeskError) -> bool:
-        """Sleep before the next round; False when the wait would pass the call's deadline."""
-        delay = self._policy.delay(attempt, jitter=self._jitter())
-        retry_after = getattr(failure, "retry_after", None)
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        call = current_call()
-        remaining = None if call is None else call.remaining(self._clock.monotonic())
-        if remaining is not None and delay >= remaining:
-            return False
-        await self._clock.sleep(delay)
-        return True
-
-    @asynccontextmanager
-    async def _tokens(self, store: StoreRef, count: int) -> AsyncIterator[None]:
-        if self._resilience is None:
-            yield
-            return
-        async with self._resilience.prepaid(store, count):
-            yield
 
     async def _changed_since_read(self, cmd: UpdateOrderCommand, current: Order) -> list[str]:
         """Fields changed since the read the caller's fingerprint came from, when we still hold it."""
