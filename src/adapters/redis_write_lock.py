@@ -12,9 +12,18 @@
 - **Waited for** by polling (2 ms, doubling to 50 ms) at most until the call's deadline,
   then :class:`~orderdesk_mcp.domain.errors.WriteInProgress`. Writers of one process first
   queue on an in-process lock (:class:`MemoryWriteLock`), so only one of them polls Redis.
-- **Redis unreachable** (an error or a timeout of ``op_timeout``): the in-process lock alone
-  serializes this process's writers, one warning is logged per outage, and nothing hangs.
-  Replicas are then not serialized with each other until Redis answers again.
+  A poll that fails once the lock was found held is no sign that its holder stopped writing:
+  the wait goes on to the deadline, as for any held lock.
+- **Redis unreachable** (the first ``SET`` fails: an error or a timeout of ``op_timeout``):
+  the in-process lock alone serializes this process's writers, one warning is logged per
+  outage, and nothing hangs. Replicas are then not serialized with each other until Redis
+  answers again.
+- **Lost answers**: a ``SET`` whose answer never came may have taken the lock all the same,
+  so our token is deleted (compare-and-delete, within ``op_timeout``: the lease ends it if
+  that fails too) when the write or the wait ends; while waiting, a lock found held is first
+  checked for our own token. A call cancelled mid-``SET`` waits for its answer, then lets go.
+- **Lost lease**: a renewal that finds the lock no longer ours (the holder stalled past its
+  lease) logs one warning; the write goes on, as there is no fencing token to stop it.
 
 Keys are ``prefix + "tenant:<t>:store:<s>:lock:<resource>"``. The adapter does not own the
 Redis client (the lifespan does).
@@ -80,7 +89,6 @@ class RedisWriteLock(BackgroundJob):
         self._lease_ms = max(1, int(lease * 1000))
         self._op_timeout = op_timeout
         self._local = MemoryWriteLock(clock=clock)
-        self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
         self._failing = False
         self._held: dict[str, str] = {}  # key -> token of every lock this process holds
@@ -93,39 +101,65 @@ class RedisWriteLock(BackgroundJob):
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
         async with self._local.hold(store, resource):
             key, token = self.key(store, resource), secrets.token_hex(16)
-            shared = await self._acquire(key, token, resource)
-            if not shared:
-                yield
-                return
-            self._held[key] = token
-            self._start_job(self._keep)  # renews the leases of every lock held
+            if await self._acquire(key, token, resource):
+                self._held[key] = token
+                self._start_job(self._keep)  # renews the leases of every lock held
             try:
                 yield
             finally:
                 self._held.pop(key, None)
-                with anyio.CancelScope(shield=True):
-                    await self._call("release", self._release(keys=[key], args=[token]))
+                # Unshared too: the SET that found Redis unreachable may have landed unanswered.
+                await self._let_go(key, token)
 
     async def _acquire(self, key: str, token: str, resource: str) -> bool:
-        """Take the Redis lock; False when Redis is unreachable (in-process locking only)."""
+        """Take the Redis lock; False when Redis is unreachable (in-process locking only).
+
+        Only a failure before any sign of another holder means unreachable: once the lock was
+        found held, its holder may still be writing, so failed polls go on to the deadline
+        like any other. A SET left unanswered may have landed: then a lock found held may be
+        our own, and a wait that ends without it (an error, a cancelled call) deletes our token.
+
+        A cancelled call waits for its SET's answer (``op_timeout`` at most) rather than cut it
+        off: cut off, its outcome is unknown and redis-py drops the connection, so the release
+        would first reconnect, several round trips that a slow link does not fit in op_timeout.
+        """
         started: float | None = None  # set when the lock is first found taken: a free lock is no wait
         poll = _FIRST_POLL
+        maybe_ours = False  # our token may be in Redis
         try:
             while True:
-                taken = await self._call("acquire", self._client.set(key, token, nx=True, px=self._lease_ms))
-                if taken is _FAILED or taken:
-                    return taken is not _FAILED
-                if started is None:
+                was_ours, maybe_ours = maybe_ours, True  # until Redis answers "taken", the SET may land
+                setting = self._client.set(key, token, nx=True, px=self._lease_ms)
+                with anyio.CancelScope(shield=True):
+                    taken = await self._call("acquire", setting)
+                if taken is not _FAILED and not taken:
+                    maybe_ours = was_ours
+                await anyio.lowlevel.checkpoint_if_cancelled()  # a cancelled call does not start its write
+                if taken is _FAILED:
+                    if started is None:
+                        return False
+                elif taken or (maybe_ours and await self._is_ours(key, token)):
+                    return True
+                elif started is None:
                     started = self._clock.monotonic()
-                call = current_call()
-                remaining = None if call is None else call.remaining(self._clock.monotonic())
-                if remaining is not None and remaining <= 0:
-                    raise WriteInProgress(describe_resource(resource))
+                remaining = self._time_left(resource)
                 await self._clock.sleep(poll if remaining is None else min(poll, remaining))
                 poll = min(poll * 2, _MAX_POLL)
+        except BaseException:  # WriteInProgress, a cancelled call: the lock must not outlive the wait
+            if maybe_ours:
+                await self._let_go(key, token)
+            raise
         finally:
             if started is not None:
                 record_lock_wait(self._clock.monotonic() - started)
+
+    def _time_left(self, resource: str) -> float | None:
+        """Until the call's deadline (None: no deadline); past it, the error the agent sees."""
+        call = current_call()
+        remaining = None if call is None else call.remaining(self._clock.monotonic())
+        if remaining is not None and remaining <= 0:
+            raise WriteInProgress(describe_resource(resource))
+        return remaining
 
     async def _keep(self) -> None:
         # Sleep first and stop only after a period with nothing held: a hold shorter than one
@@ -137,7 +171,31 @@ class RedisWriteLock(BackgroundJob):
             if not self._held:
                 return
             for key, token in list(self._held.items()):
-                await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
+                renewed = await self._call("renew", self._renew(keys=[key], args=[token, self._lease_ms]))
+                if renewed == 0 and self._held.get(key) == token:
+                    # Expired (a stall longer than the lease) or taken by another: gone for good,
+                    # as tokens are never reused, so warn once and stop renewing it.
+                    del self._held[key]
+                    _log.warning(
+                        "Redis write lock %s was lost before its write finished (lease of %.1f s ran "
+                        "out); another process may be writing the same resource",
+                        key,
+                        self._lease_ms / 1000,
+                    )
+
+    async def _is_ours(self, key: str, token: str) -> bool:
+        """Whether the lock holds our token (its lease then restarts): a lost SET may have landed."""
+        return bool(await self._call("acquire", self._renew(keys=[key], args=[token, self._lease_ms])) == 1)
+
+    async def _let_go(self, key: str, token: str) -> None:
+        """Delete the lock if it holds our token; shielded, so a cancelled call frees it too.
+
+        EVAL, not the EVALSHA of a registered script: on a Redis that has not cached the script
+        (a first write, a restart) EVALSHA takes three round trips, which a slow link does not fit
+        in op_timeout, so the release never ran; one EVAL runs, even if its answer is lost.
+        """
+        with anyio.CancelScope(shield=True):
+            await self._call("release", self._client.eval(_RELEASE, 1, key, token))
 
     async def _call(self, op: str, pending: Awaitable[Any]) -> Any:
         """Await a Redis command within ``op_timeout``; ``_FAILED`` when Redis failed (logged once)."""

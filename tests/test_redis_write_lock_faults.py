@@ -1,0 +1,289 @@
+"""The Redis lock under faults on the way to Redis: a late answer, a link that goes down, a
+cancelled call, a lease that ran out. Real Redis throughout; the faults come from a loopback
+proxy standing for one replica's network path, so the adapter meets them where it would.
+
+Each case was a confirmed bug: two replicas writing one order at once (a failed poll taken for
+"Redis is down" while another replica held the lock), a lock nobody held that kept every
+replica out for a whole lease (a SET that landed without its answer), and a lost lease nobody
+heard of.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import anyio
+import pytest
+import redis.asyncio
+
+from orderdesk_mcp.adapters.redis_cache import redis_client_from_url
+from orderdesk_mcp.adapters.redis_write_lock import RedisWriteLock
+from orderdesk_mcp.domain.context import CallContext, call_context
+from orderdesk_mcp.domain.errors import WriteInProgress
+from orderdesk_mcp.domain.order import StoreRef
+from tests.conftest import RedisServer
+from tests.fakes import FakeClock
+
+pytestmark = pytest.mark.anyio
+
+STORE = StoreRef(tenant="acme", store_id="100001")
+BUSY = "Another agent is changing order 1 right now; try again in a moment."
+OP_TIMEOUT = 0.25  # the replica under test gives up on a Redis answer after this (real) time
+LATE = 0.75  # a late answer: well past OP_TIMEOUT
+
+
+@dataclass
+class Fault:
+    """What happens to the ``nth`` request of ``command`` from now on (1 = the next one)."""
+
+    command: bytes
+    nth: int = 1
+    before: Callable[[], Awaitable[object]] | None = None  # run before the request goes through
+    late: float = 0.0  # its answer is held back this long...
+    cut: bool = False  # ...or the link goes down instead: connections closed, new ones refused
+
+
+class SlowLink:
+    """A TCP proxy on loopback between one replica's Redis client and Redis, with one fault
+    armed at a time, and every answer held back ``slow`` seconds while that is set."""
+
+    def __init__(self, upstream_url: str) -> None:
+        parts = urlsplit(upstream_url)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._pumps: set[asyncio.Task[None]] = set()
+        self._fault: Fault | None = None
+        self._seen = 0
+        self.slow = 0.0
+        self.url = ""
+
+    def arm(self, fault: Fault) -> None:
+        self._fault, self._seen = fault, 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url = f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+
+    async def stop(self) -> None:
+        self.cut()
+        for pump in self._pumps:
+            pump.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    async def _relay(self, from_client: asyncio.StreamReader, to_client: asyncio.StreamWriter) -> None:
+        from_redis, to_redis = await asyncio.open_connection(*self._upstream)
+        self._writers.update((to_client, to_redis))
+        late = [0.0]  # for the next answer on this connection
+        for pump in (self._requests(from_client, to_redis, late), self._answers(from_redis, to_client, late)):
+            task = asyncio.ensure_future(pump)
+            self._pumps.add(task)
+            task.add_done_callback(self._pumps.discard)
+
+    async def _requests(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, late: list[float]
+    ) -> None:
+        with contextlib.suppress(OSError, RuntimeError):
+            while data := await source.read(65536):
+                fault = self._fault
+                if fault is not None and b"$%d\r\n%s\r\n" % (len(fault.command), fault.command) in data:
+                    self._seen += 1
+                    if self._seen == fault.nth:
+                        self._fault = None
+                        if fault.before is not None:
+                            await fault.before()
+                        if fault.cut:
+                            self.cut()
+                            return
+                        late[0] = fault.late
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+    async def _answers(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, late: list[float]
+    ) -> None:
+        with contextlib.suppress(OSError, RuntimeError):
+            while data := await source.read(65536):
+                delay, late[0] = late[0] or self.slow, 0.0
+                if delay:
+                    await asyncio.sleep(delay)
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+
+@pytest.fixture
+def server_url(request: pytest.FixtureRequest, redis_url: str) -> str:
+    """The session's Redis, or with ``indirect`` "fresh" one of the test's own (no scripts cached)."""
+    if getattr(request, "param", None) == "fresh":
+        server: RedisServer = request.getfixturevalue("private_redis")
+        return server.url
+    return redis_url
+
+
+@pytest.fixture
+async def admin(server_url: str, redis_prefix: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """A patient client straight to Redis: it plays the other replica and inspects the key."""
+    client = redis_client_from_url(server_url, timeout=5.0)
+    try:
+        yield client
+        leftovers = [key async for key in client.scan_iter(match=redis_prefix + "*")]
+        if leftovers:
+            await client.delete(*leftovers)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def link(server_url: str) -> AsyncIterator[SlowLink]:
+    proxy = SlowLink(server_url)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The replica's clock: its polls sleep on it (instantly) and its deadlines are read on it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def replica(link: SlowLink, redis_prefix: str, clock: FakeClock) -> AsyncIterator[RedisWriteLock]:
+    """The replica under test: its Redis is behind the link; its clock is fake (deadlines, polls)."""
+    client = redis_client_from_url(link.url, timeout=5.0)
+    try:
+        await client.ping()  # connected before any fault is armed
+        yield RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=OP_TIMEOUT)
+    finally:
+        await client.aclose()
+
+
+def deadline_in(seconds: float, clock: FakeClock) -> CallContext:
+    return CallContext(correlation_id="c", deadline=clock.monotonic() + seconds, timeout=seconds)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(b"SET", nth=2, late=LATE), Fault(b"SET", nth=2, cut=True)],
+    ids=["one-poll-answered-late", "redis-gone-while-waiting"],
+)
+async def test_a_failed_poll_while_another_replica_holds_the_lock_is_no_licence_to_write(
+    fault: Fault, replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # The first poll finds the lock held; a later one fails. The holder may still be writing, so
+    # the wait goes on to the deadline, however many polls fail, and ends in the usual error.
+    key = replica.key(STORE, "order:1")
+    await admin.set(key, b"another-replica", px=10_000)
+    link.arm(fault)
+    with (
+        anyio.fail_after(5),
+        call_context(deadline_in(0.5, clock)),
+        pytest.raises(WriteInProgress) as caught,
+    ):
+        async with replica.hold(STORE, "order:1"):
+            pytest.fail("wrote while another replica held the lock")
+    assert str(caught.value) == BUSY
+    assert await admin.get(key) == b"another-replica"
+
+
+async def test_a_lock_taken_by_a_set_whose_answer_was_lost_is_released_after_the_write(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # The SET landed but its answer came after op_timeout: Redis looked down, so the write went
+    # ahead on the in-process lock, and the token it left kept every replica out for a lease.
+    key = replica.key(STORE, "order:1")
+    link.arm(Fault(b"SET", late=LATE))
+    with anyio.fail_after(5), call_context(deadline_in(5, clock)):
+        async with replica.hold(STORE, "order:1"):
+            pass
+    assert await admin.get(key) is None
+
+
+async def test_a_lock_taken_by_a_set_whose_answer_was_lost_while_waiting_is_recognized_as_ours(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # The other replica lets go just as our poll lands; that poll's answer is lost, and every
+    # later poll finds the lock held: by our own token, not by another writer.
+    key = replica.key(STORE, "order:1")
+    await admin.set(key, b"another-replica", px=10_000)
+    link.arm(Fault(b"SET", nth=2, before=lambda: admin.delete(key), late=LATE))
+    with anyio.fail_after(5), call_context(deadline_in(5, clock)):
+        async with replica.hold(STORE, "order:1"):
+            assert await admin.get(key) not in (None, b"another-replica")
+    assert await admin.get(key) is None
+
+
+async def test_a_call_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # The agent cancelled the call (or its deadline passed) between the SET and its answer.
+    key = replica.key(STORE, "order:1")
+    link.arm(Fault(b"SET", late=LATE))
+    with anyio.fail_after(5), call_context(deadline_in(5, clock)):
+        with anyio.move_on_after(OP_TIMEOUT / 2) as cancelled:
+            async with replica.hold(STORE, "order:1"):
+                pytest.fail("wrote although the call was cancelled")
+        assert cancelled.cancelled_caught
+    assert await admin.get(key) is None
+
+
+@pytest.mark.parametrize("server_url", ["fresh"], indirect=True)
+async def test_a_call_cancelled_on_a_slow_link_leaves_no_lock_behind(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # Every answer comes in time, only slowly. Cut off mid-SET, the release had to reconnect
+    # first (redis-py drops a connection whose answer it stopped waiting for), and with its
+    # script not yet cached on a fresh Redis it took more round trips again: more than
+    # op_timeout, so the lock stayed for its whole lease.
+    key = replica.key(STORE, "order:1")
+    link.slow = OP_TIMEOUT * 0.6  # in time, but three round trips are not
+    with anyio.fail_after(5), call_context(deadline_in(5, clock)):
+        with anyio.move_on_after(OP_TIMEOUT / 5) as cancelled:
+            async with replica.hold(STORE, "order:1"):
+                pytest.fail("wrote although the call was cancelled")
+        assert cancelled.cancelled_caught
+    link.slow = 0.0
+    assert await admin.get(key) is None
+
+
+async def test_a_renewal_that_finds_the_lease_lost_warns_once(
+    admin: redis.asyncio.Redis, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="orderdesk_mcp.adapters.redis_write_lock")
+    lock = RedisWriteLock(client=admin, clock=FakeClock(), prefix=redis_prefix, lease=9.0)
+    key = lock.key(STORE, "order:1")
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+    with anyio.fail_after(1):
+        async with lock, lock.hold(STORE, "order:1"):
+            await admin.pexpire(key, 500)
+            while int(await admin.pttl(key)) <= 500:
+                await anyio.sleep(0.001)  # renewed (on the fake clock): a held lease is no warning
+            assert warnings() == []
+            # This process stalled past its lease, and another took the lock.
+            await admin.set(key, b"another-replica", px=10_000)
+            while not warnings():
+                await anyio.sleep(0.001)
+            await anyio.sleep(0.02)  # renewal rounds that would warn again
+    assert warnings() == [
+        f"Redis write lock {key} was lost before its write finished (lease of 9.0 s ran out); "
+        "another process may be writing the same resource"
+    ]
+    assert await admin.get(key) == b"another-replica"
