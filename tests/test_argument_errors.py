@@ -30,7 +30,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("orders_list", {"fields": ["email", 7]}, "fields[1] must be a string of 1 to 200 characters; got 7"),
     ("orders_list", {"fields": []}, "fields must be a list of 1 to 50 items, each a string of 1 to 200 "
                                     "characters; got []"),
-    ("orders_list", {"status": LONG}, 'status must be a string of at most 200 characters; got "'
+    ("orders_list", {"status": LONG}, 'status must be a string of 1 to 200 characters; got "'
                                       + "x" * 56 + "..."),
     ("orders_list", {"folder_id": False}, "folder_id must be a string of digits and commas or a whole number "
                                           "of at least 1; got false"),
@@ -47,11 +47,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("orders_update", {"order_id": "500001", "changes": {}, "dry_run": "yes"},
      'dry_run must be true or false; got "yes"'),
     ("orders_update", {"order_id": "500001", "changes": {}, "expected_fingerprint": LONG},
-     'expected_fingerprint must be a string of at most 128 characters; got "' + "x" * 56 + "..."),
+     'expected_fingerprint must be a string of 1 to 128 characters; got "' + "x" * 56 + "..."),
     ("orders_create", {"order": {"order_items": [], "customer": {"note": LONG}}},
      "order.customer.note is 10001 characters; a string may be at most 10000 characters"),
     ("orders_create", {"order": {}, "idempotency_key": LONG},
-     'idempotency_key must be a string of at most 200 characters; got "' + "x" * 56 + "..."),
+     'idempotency_key must be a string of 1 to 200 characters; got "' + "x" * 56 + "..."),
     ("orders_delete", {"order_id": True, "confirm": True}, f"order_id must be {ID}; got true"),
     ("orders_delete", {"order_id": "500001", "confirm": "true"}, 'confirm must be true or false; got "true"'),
     ("orders_delete", {"order_id": "500001", "confirm": 1}, "confirm must be true or false; got 1"),
@@ -65,7 +65,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "folder must be a string of 1 to 200 characters or a whole number of at least 1; got true"),
     ("inventory_get", {"item_id": True}, f"item_id must be {ID}; got true"),
     ("inventory_list", {"offset": 1_000_001}, "offset must be a whole number from 0 to 1000000; got 1000001"),
-    ("inventory_adjust_stock", {"item_id": 1, "delta": True}, "delta must be a whole number; got true"),
+    ("inventory_adjust_stock", {"item_id": 1, "delta": True}, "delta must be a whole number from -1000000 to 1000000; got true"),
     ("inventory_update", {"item_id": 1, "changes": {"name": LONG}},
      "changes.name is 10001 characters; a string may be at most 10000 characters"),
 ]  # fmt: skip

@@ -111,8 +111,10 @@ StoreArg = Annotated[
 
 
 def text_arg(description: str, max_length: int = MAX_STRING) -> Any:
-    """The ``Field`` of a string argument: described and capped (never above ``MAX_STRING``)."""
-    return Field(description=description, max_length=min(max_length, MAX_STRING))
+    """The ``Field`` of a string argument: described, capped (never above ``MAX_STRING``) and never
+    empty: an empty filter matched nothing (an empty page, read as "no such orders") and an empty
+    fingerprint read as a changed order. Leave the argument out to mean "none"."""
+    return Field(description=description, min_length=1, max_length=min(max_length, MAX_STRING))
 
 
 FolderIdsArg = Annotated[

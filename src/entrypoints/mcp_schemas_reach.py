@@ -4,7 +4,7 @@ Argument aliases carry their descriptions and bounds; outputs are ``TypedDict``s
 1). Kept apart from ``mcp_schemas`` so each tool family owns its boundary types.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from typing_extensions import TypedDict
@@ -13,6 +13,7 @@ from orderdesk_mcp.domain.pagination import MAX_OFFSET
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     DIGITS_PATTERN,
     IdMap,
+    NullableInt,
     NullableStr,
     ObjectList,
     capped_strings,
@@ -146,10 +147,14 @@ FingerprintArg = Annotated[
     Field(description="Fingerprint from your last read of this item.", min_length=1, max_length=128),
 ]
 DryRunArg = Annotated[bool, Field(description="Show the diff; write nothing.", strict=True)]
+# The range before the validator: after it, pydantic cannot turn ge/le into the core schema and
+# published them as they are ("ge", "le": no JSON Schema keywords, so clients ignored them and
+# the argument error could not name the range).
 DeltaArg = Annotated[
-    int, BeforeValidator(no_bool),
+    int,
     Field(description="Change in stock, a whole number other than 0: 10 received, -2 broken.",
-          ge=-1_000_000, le=1_000_000)
+          ge=-1_000_000, le=1_000_000),
+    BeforeValidator(no_bool),
 ]  # fmt: skip
 ReasonArg = Annotated[
     str | None, Field(description="Why (kept in the audit log).", min_length=1, max_length=500)
@@ -177,7 +182,10 @@ class MoveOrdersOut(TypedDict):
 class ShipmentsListOut(TypedDict):
     order_id: str
     shipments: ObjectList
-    total_count: int
+    total_count: int  # the order's shipments, all of them (a cut result shows fewer)
+    truncated: bool
+    over_budget: NotRequired[bool]
+    hint: NotRequired[str]
 
 
 class AddShipmentOut(TypedDict):
@@ -206,6 +214,10 @@ class InventoryListOut(TypedDict):
     limit: int
     offset: int
     has_more: bool
+    next_offset: NullableInt
+    truncated: bool
+    over_budget: NotRequired[bool]
+    hint: NotRequired[str]
 
 
 class InventoryGetOut(TypedDict):
