@@ -291,12 +291,11 @@ class ConcurrentModification(OrderDeskError):
 class IdempotencyUnavailable(OrderDeskError):
     """The idempotency record could not be read or is held by a create still in flight."""
 
-    def __init__(self, key: str, reason: str) -> None:
+    def __init__(self, key: str, reason: str, *, unsent: str = "nothing was created") -> None:
         self.key = key
         self.reason = reason
         super().__init__(
-            f"Could not safely use idempotency key {key!r} ({reason}); nothing was created. "
-            "Try again shortly."
+            f"Could not safely use idempotency key {key!r} ({reason}); {unsent}. Try again shortly."
         )
 
 

@@ -15,7 +15,8 @@ order lands between that update's PUT and its fill.
 from __future__ import annotations
 
 import hashlib
-from contextlib import nullcontext
+import logging
+from contextlib import nullcontext, suppress
 from typing import Any
 
 import anyio
@@ -41,6 +42,11 @@ from orderdesk_mcp.ports.write_lock import WriteLock
 __all__ = ["AddOrderNote", "note_body_hash"]
 
 TOOL = "orders_add_note"
+_log = logging.getLogger(__name__)
+
+
+def _unavailable(key: str, reason: str) -> IdempotencyUnavailable:
+    return IdempotencyUnavailable(key, reason, unsent="no note was added")
 
 
 def note_body_hash(cmd: AddNoteCommand) -> str:
@@ -101,17 +107,21 @@ class AddOrderNote:
         record_key = idempotency_key(cmd.store, f"{TOOL}:{key}")
         body = note_body_hash(cmd)
         pending = {"state": "pending", "body": body, "since": self._clock.time()}
-        if not await self._records.add(record_key, pending, ttl=self._ttl):
-            record = await self._records.get(record_key)
+        try:
+            claimed = await self._records.add(record_key, pending, ttl=self._ttl)
+            record = None if claimed else await self._records.get(record_key)
+        except IdempotencyUnavailable as exc:  # it names the record's internal key: name the caller's
+            raise _unavailable(key, exc.reason) from exc
+        if not claimed:
             if not isinstance(record, dict):
-                raise IdempotencyUnavailable(key, "its record cannot be read right now")
+                raise _unavailable(key, "its record cannot be read right now")
             if record.get("body") != body:
                 raise NoteKeyReused(key)
             if record.get("state") == "done":
                 try:
                     return msgspec.convert(record.get("result"), AddedNote), True
                 except msgspec.ValidationError:
-                    raise IdempotencyUnavailable(key, "its record is damaged") from None
+                    raise _unavailable(key, "its record is damaged") from None
             since = record.get("since")
             abandoned = isinstance(since, int | float) and self._clock.time() - float(since) > self._lease
             reason = (
@@ -120,18 +130,26 @@ class AddOrderNote:
                 if record.get("state") == "uncertain" or abandoned  # its claimer vanished mid-call
                 else "a note with this key is still being added"
             )
-            raise IdempotencyUnavailable(key, reason)
+            raise _unavailable(key, reason)
         try:
             result = await self._add(cmd)
         except BaseException as exc:
             with anyio.CancelScope(shield=True):
-                if may_have_written(exc):
-                    await self._records.set(record_key, {"state": "uncertain", "body": body}, ttl=self._ttl)
-                else:
-                    await self._records.delete(record_key)  # nothing was written: free the key
+                # Unrecorded, the claim stays pending: a repeat of the key is refused until the
+                # lease passes, then told to check the history. The note's own error goes on.
+                with suppress(IdempotencyUnavailable):
+                    if may_have_written(exc):
+                        uncertain = {"state": "uncertain", "body": body}
+                        await self._records.set(record_key, uncertain, ttl=self._ttl)
+                    else:
+                        await self._records.delete(record_key)  # nothing was written: free the key
             raise
         done: dict[str, Any] = {"state": "done", "body": body, "result": msgspec.to_builtins(result)}
-        await self._records.set(record_key, done, ttl=self._ttl)
+        try:
+            await self._records.set(record_key, done, ttl=self._ttl)
+        except IdempotencyUnavailable:
+            # The note is in the history: say so. A repeat of the key is refused, not replayed.
+            _log.warning("the idempotency record of the note added to order %s was not saved", cmd.order_id)
         return result, False
 
     async def _add(self, cmd: AddNoteCommand) -> AddedNote:
