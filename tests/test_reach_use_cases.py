@@ -377,8 +377,8 @@ async def test_a_note_key_whose_claimer_vanished_is_reported_unconfirmed(world: 
     with pytest.raises(IdempotencyUnavailable) as caught:
         await world.note()(cmd)
     assert str(caught.value) == (
-        "Could not safely use idempotency key 'vm-1' (a note with this key is still being added); nothing "
-        "was created. Try again shortly."
+        "Could not safely use idempotency key 'vm-1' (a note with this key is still being added); no note "
+        "was added. Try again shortly."
     )
     world.clock.advance(121)
     with pytest.raises(IdempotencyUnavailable, match="an earlier try was not confirmed by OrderDesk"):
