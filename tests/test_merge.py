@@ -165,7 +165,7 @@ def test_keys_orderdesk_owns_folder_and_unknown_keys_are_all_named() -> None:
     message = str(caught.value)
     assert message.startswith("These keys cannot be changed: emial, folder_id, id, order_total. ")
     assert "OrderDesk sets id, order_total itself." in message
-    assert "Moving an order between folders is not supported by orders_update." in message
+    assert "To move an order to another folder, use orders_move." in message
     assert "Unknown keys are refused so a typo cannot silently change nothing." in message
     assert "Changeable keys: " in message
 
@@ -215,7 +215,7 @@ def _invalid(changes: dict[str, Any], current: dict[str, Any] | None = None) -> 
 def test_a_folder_move_is_refused_with_where_to_go_instead() -> None:
     assert _rejected({"folder_id": 3}) == (
         "These keys cannot be changed: folder_id. "
-        f"Moving an order between folders is not supported by orders_update. {CHANGEABLE}"
+        f"To move an order to another folder, use orders_move. {CHANGEABLE}"
     )
 
 

@@ -6,6 +6,7 @@ Build them with the ``parse`` constructors from untrusted input; a bad value rai
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -81,6 +82,8 @@ class ListOrdersCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
         """Build from keyword filters (None means not given); validates paging without clamping."""
         shape_view, shape_fields = _parse_view(view), _parse_fields(fields)
         given = {k: v for k, v in filters.items() if v is not None}
+        for name in _DATE_FILTERS & given.keys():
+            given[name] = _parse_utc_date(name, given[name])
         folder = given.get("folder_id")
         if folder is not None:
             given["folder_id"] = _parse_folder_ids(folder)
@@ -90,6 +93,37 @@ class ListOrdersCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
             raise InvalidRequest([str(exc)]) from exc
         validate_paging(query.limit, query.offset)
         return cls(store=store, query=query, view=shape_view, fields=shape_fields)
+
+
+_DATE_FILTERS = frozenset(
+    {"search_start_date", "search_end_date", "modified_start_date", "modified_end_date"}
+)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+
+
+def _parse_utc_date(name: str, value: object) -> str:
+    """A date filter as OrderDesk documents it ('YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS', UTC).
+
+    Checked here, so "yesterday" costs no request and is refused in words the agent can act on.
+    An ISO 8601 time (``2026-12-01T09:30:00Z``, ``...+01:00``), which agents often send, is turned
+    into the documented form in UTC, since whether OrderDesk reads ISO forms is unknown.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    for form in _DATE_FORMATS:
+        try:
+            datetime.strptime(text, form)
+        except ValueError:
+            continue
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(
+            [f"{name} must be a UTC date, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'; got {value!r}"]
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _parse_folder_ids(value: object) -> tuple[int, ...]:
@@ -128,6 +162,8 @@ class UpdateOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     ) -> UpdateOrderCommand:
         if not isinstance(changes, dict):
             raise InvalidRequest(["changes must be an object of order fields to change"])
+        if not changes:  # refused here: it would cost a read and change nothing
+            raise InvalidRequest(["changes must name at least one order field to change"])
         return cls(
             store=store,
             order_id=parse_order_id(order_id),

@@ -71,7 +71,7 @@ def validate_changes(
         if fixed:
             reasons.append("source_id is fixed once the order exists.")
         if folder:
-            reasons.append("Moving an order between folders is not supported by orders_update.")
+            reasons.append("To move an order to another folder, use orders_move.")
         if unknown:
             reasons.append("Unknown keys are refused so a typo cannot silently change nothing.")
         reasons.append(f"Changeable keys: {', '.join(sorted(WRITABLE_FIELDS))}.")
