@@ -11,10 +11,14 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
 
 from orderdesk_mcp.entrypoints.container import Container, open_services
 from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
@@ -147,7 +151,8 @@ def build_http_app(
     """MCP (stateless, behind bearer auth when configured) plus the health, readiness and metrics routes."""
     from orderdesk_mcp.entrypoints.http_app import ServiceRouter, readiness_probes
 
-    mcp_app: ASGIApp = server.streamable_http_app(host=host, stateless_http=True)
+    security = _transport_security(container.settings().allowed_hosts, host)
+    mcp_app: ASGIApp = server.streamable_http_app(host=host, stateless_http=True, transport_security=security)
     protect = None if authenticator is None else partial(_protected, authenticator=authenticator)
     return ServiceRouter(
         protect(mcp_app) if protect else mcp_app,
@@ -157,10 +162,46 @@ def build_http_app(
     )
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _transport_security(allowed: str, host: str) -> TransportSecuritySettings | None:
+    """The SDK's DNS-rebinding check with ``ORDERDESK_ALLOWED_HOSTS`` added; None keeps its default.
+
+    On a loopback address the SDK answers only Host headers naming loopback (421 otherwise),
+    which shuts out a reverse proxy on the same machine that forwards the public name. The
+    names listed are answered too, on any port, and browsers' Origin from them (http and https).
+    """
+    names = [name.strip().lower() for name in allowed.split(",") if name.strip()]
+    if not names:
+        return None
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts = [*_LOOPBACK_HOSTS, *names] if _is_loopback(host) else names
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[form for name in hosts for form in (name, f"{name}:*")],
+        allowed_origins=[f"{scheme}://{form}" for name in hosts for scheme in ("http", "https")
+                         for form in (name, f"{name}:*")],
+    )  # fmt: skip
+
+
 def _protected(app: ASGIApp, *, authenticator: TokenAuthenticator) -> ASGIApp:
     from orderdesk_mcp.entrypoints.http_auth import BearerAuthMiddleware
 
     return BearerAuthMiddleware(app, credentials=authenticator)
+
+
+def _shown_address(host: str, port: int) -> tuple[str, str | None]:
+    """The host part of the URL to print, and a line to print before it: a wildcard address is
+    where we listen, not an address a client can use, so this machine's loopback is shown."""
+    if host in ("0.0.0.0", "::"):
+        note = (
+            f"orderdesk-mcp: listening on every interface ({host} port {port}); "
+            "from another machine, use this machine's address"
+        )
+        return ("127.0.0.1" if host == "0.0.0.0" else "[::1]"), note
+    return (f"[{host}]" if ":" in host else host), None
 
 
 async def _serve_http(
@@ -174,12 +215,14 @@ async def _serve_http(
 
     port = int(sock.getsockname()[1])
     app = build_http_app(server, container, authenticator, host)
-    shown = f"[{host}]" if ":" in host else host
+    shown, note = _shown_address(host, port)
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:  # the lifespan is up and the socket listens: now it is true
+                if note:
+                    announce(note)
                 announce(f"orderdesk-mcp: MCP over streamable HTTP at http://{shown}:{port}/mcp (ready)")
 
     # log_config=None: uvicorn's records go through our handler (text or JSON), not its own.

@@ -69,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     audit_values: Literal["full", "masked", "none"] = "masked"
     max_result_chars: int = 20_000
     tenant: str = ""  # the tenant stdio and the CLI serve from the encrypted store ("" = the only one)
+    allowed_hosts: str = ""  # comma list: Host names HTTP answers besides loopback (behind a proxy)
 
     def __repr__(self) -> str:  # keep secrets out of any accidental log line
         shown = f"gateway={self.gateway!r}, credentials={self.credentials!r}, store_id={self.store_id!r}"
@@ -99,6 +100,7 @@ _ENV: dict[str, str] = {
     "ORDERDESK_AUDIT_VALUES": "audit_values",
     "ORDERDESK_MAX_RESULT_CHARS": "max_result_chars",
     "ORDERDESK_TENANT": "tenant",
+    "ORDERDESK_ALLOWED_HOSTS": "allowed_hosts",
 }
 _SECRET_FIELDS = {"api_key", "http_token"}
 _EXPECTED = {
