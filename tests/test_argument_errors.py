@@ -65,7 +65,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "folder must be a string of 1 to 200 characters or a whole number of at least 1; got true"),
     ("inventory_get", {"item_id": True}, f"item_id must be {ID}; got true"),
     ("inventory_list", {"offset": 1_000_001}, "offset must be a whole number from 0 to 1000000; got 1000001"),
-    ("inventory_adjust_stock", {"item_id": 1, "delta": True}, "delta must be a whole number from -1000000 to 1000000; got true"),
+    ("inventory_adjust_stock", {"item_id": 1, "delta": True},
+     "delta must be a whole number from -1000000 to 1000000; got true"),
     ("inventory_update", {"item_id": 1, "changes": {"name": LONG}},
      "changes.name is 10001 characters; a string may be at most 10000 characters"),
 ]  # fmt: skip
