@@ -2,7 +2,9 @@
 
 One function rather than a dozen providers keeps the container's edit to two providers; the
 upstream adapter (simulator or HTTP) implements every port, and each resilient wrapper runs
-its calls through the store's bucket, retries and deadline.
+its calls through the store's bucket, retries and deadline. The use cases write through the
+audited ports around them (``audited_ports``): an ``attempt`` record before each write sent
+through the resilient port (one for that layer's retries of it, as for orders), its outcome after.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
+from orderdesk_mcp.domain.use_cases.audited_ports import (
+    AuditedInventoryGateway,
+    AuditedOrderActions,
+    AuditedShipmentGateway,
+)
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
 from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem, ListInventory
@@ -68,11 +75,16 @@ def reach_services(
     inventory = ResilientInventoryGateway(
         inner=upstream, limiter=limiter, clock=clock, policy=policy, jitter=jitter
     )
+    # What the write use cases go through: an audit "attempt" record before every upstream write
+    # and its outcome after it (reads pass straight through to the resilient ports).
+    audited_actions = AuditedOrderActions(inner=actions, audit=audit, clock=clock)
+    audited_shipments = AuditedShipmentGateway(inner=shipments, audit=audit, clock=clock)
+    audited_inventory = AuditedInventoryGateway(inner=inventory, audit=audit, clock=clock)
     ttl = settings.cache_ttl
     return ReachServices(
         move_orders=MoveOrders(
             gateway=gateway,
-            actions=actions,
+            actions=audited_actions,
             folders=folders,
             lock=lock,
             cache=cache,
@@ -81,7 +93,7 @@ def reach_services(
             invalidations=invalidations,
         ),
         add_order_note=AddOrderNote(
-            actions=actions,
+            actions=audited_actions,
             records=records,
             cache=cache,
             audit=audit,
@@ -91,7 +103,7 @@ def reach_services(
         ),
         list_shipments=ListShipments(shipments=shipments),
         add_shipment=AddShipment(
-            shipments=shipments,
+            shipments=audited_shipments,
             gateway=gateway,
             lock=lock,
             cache=cache,
@@ -100,7 +112,12 @@ def reach_services(
             invalidations=invalidations,
         ),
         delete_shipment=DeleteShipment(
-            shipments=shipments, cache=cache, audit=audit, clock=clock, invalidations=invalidations, lock=lock
+            shipments=audited_shipments,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+            invalidations=invalidations,
+            lock=lock,
         ),
         list_inventory=ListInventory(inventory=inventory, cache=cache, ttl=ttl, invalidations=invalidations),
         get_inventory_item=GetInventoryItem(
@@ -109,7 +126,7 @@ def reach_services(
         # Inventory writes take their read's and PUT's tokens from the gateway's bucket before the
         # read, and re-read and re-apply after a failed PUT (the order path's ConflictPolicy).
         update_inventory_item=UpdateInventoryItem(
-            inventory=inventory,
+            inventory=audited_inventory,
             lock=lock,
             cache=cache,
             audit=audit,
@@ -120,7 +137,7 @@ def reach_services(
             jitter=jitter,
         ),
         adjust_stock=AdjustStock(
-            inventory=inventory,
+            inventory=audited_inventory,
             lock=lock,
             cache=cache,
             audit=audit,

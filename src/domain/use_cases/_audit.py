@@ -113,8 +113,12 @@ async def audit_attempt(
     tool: str,
     order_id: str | None,
     changes: Iterable[FieldChange] = (),
+    resource: str | None = None,
 ) -> str:
-    """Append the ``attempt`` record of an upstream write about to be sent; returns its id."""
+    """Append the ``attempt`` record of an upstream write about to be sent; returns its id.
+
+    ``resource`` names what is written when it is not (only) the order, e.g. ``"inventory:2501"``.
+    """
     attempt_id = secrets.token_hex(8)
     await audit.append(
         _record(
@@ -125,6 +129,7 @@ async def audit_attempt(
             outcome="attempt",
             changes=(safe_change(c.field, c.before, c.after) for c in changes),
             attempt_id=attempt_id,
+            resource=resource,
         )
     )
     return attempt_id
@@ -139,6 +144,7 @@ async def audit_attempt_outcome(
     tool: str,
     order_id: str | None,
     error: str | None = None,
+    resource: str | None = None,
 ) -> None:
     """Append the outcome of the attempt ``attempt_id``: ``ok``, or ``error`` with its message."""
     await audit.append(
@@ -150,5 +156,6 @@ async def audit_attempt_outcome(
             outcome="ok" if error is None else "error",
             error=error,
             attempt_id=attempt_id,
+            resource=resource,
         )
     )
