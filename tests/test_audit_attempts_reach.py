@@ -21,7 +21,7 @@ from orderdesk_mcp.entrypoints.cli import main
 from orderdesk_mcp.entrypoints.container import Container
 from orderdesk_mcp.ports.audit import AuditRecord
 from tests.fakes import FakeAuditLog, FakeClock
-from tests.mcp_harness import STORE, make_container, mcp_client, seeded_state
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
@@ -220,7 +220,10 @@ async def test_a_write_whose_attempt_cannot_be_recorded_is_never_sent(
         result = await client.call_tool(tool, args)
     assert state.orders(STORE) == orders  # folders, history notes and shipments as they were
     assert state.inventory(STORE) == inventory
-    assert result.is_error
+    assert error_text(result) == (
+        f"{tool} was not sent to OrderDesk: the audit log could not record it (the server's data directory "
+        "may be full or read-only). Tell the person who runs this server."
+    )
 
 
 async def test_a_write_cancelled_in_flight_still_records_that_it_stopped() -> None:

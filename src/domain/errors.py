@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from orderdesk_mcp.domain.redaction import redact_card_numbers, redact_text
 
 __all__ = [
+    "AuditUnavailable",
     "AuthenticationFailed",
     "ConcurrentModification",
     "ConfirmationDeclined",
@@ -259,6 +260,17 @@ class ConfirmationRequired(OrderDeskError):
         self.action = action
         self.how = how
         super().__init__(f"Nothing was done: {action} needs confirmation. {how}")
+
+
+class AuditUnavailable(OrderDeskError):
+    """The audit log could not record a write's attempt, so the write was not sent."""
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+        super().__init__(
+            f"{tool} was not sent to OrderDesk: the audit log could not record it (the server's data "
+            "directory may be full or read-only). Tell the person who runs this server."
+        )
 
 
 class ConfirmationDeclined(OrderDeskError):

@@ -11,6 +11,7 @@ call in progress (``current_call().tool``), else by the port method's own tool.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -18,13 +19,15 @@ from typing import TypeVar
 import anyio
 
 from orderdesk_mcp.domain.context import current_call
-from orderdesk_mcp.domain.errors import OrderDeskError
+from orderdesk_mcp.domain.errors import AuditUnavailable, OrderDeskError
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.use_cases._audit import audit_attempt, audit_attempt_outcome
 from orderdesk_mcp.ports.audit import AuditLog, FieldChange
 from orderdesk_mcp.ports.clock import Clock
 
 __all__ = ["AuditedWrite"]
+
+_log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -62,10 +65,14 @@ class AuditedWrite:
         ``result_id`` names the order the answer made (a create's new id) for the outcome record.
         """
         tool = _tool(tool)
-        attempt = await audit_attempt(
-            self.audit, self.clock, store=store, tool=tool, order_id=order_id, changes=changes,
-            resource=resource,
-        )  # fmt: skip
+        try:
+            attempt = await audit_attempt(
+                self.audit, self.clock, store=store, tool=tool, order_id=order_id, changes=changes,
+                resource=resource,
+            )  # fmt: skip
+        except OSError as exc:  # the agent gets a line it can act on, the operator the cause
+            _log.error("audit log: the attempt of a %s could not be appended: %s", tool, exc)
+            raise AuditUnavailable(tool) from exc
         try:
             result = await op()
         except BaseException as exc:
