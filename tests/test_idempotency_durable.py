@@ -37,19 +37,47 @@ def _state(store_id: str, api_key: str) -> SimulatorState:
 
 
 async def test_one_idempotency_key_makes_one_order_after_a_server_restart(tmp_path: Path) -> None:
-    state = _state(STORE, "simulator-api-key")
+    state = _state(STORE_ID, API_KEY)
     results = []
-    for _ in range(2):  # two lifespans on one data directory: a restart
-        async with mcp_client(make_container(tmp_path, state=state)) as client:
-            results.append(
-                await client.call_tool("orders_create", {"order": NEW_ORDER, "idempotency_key": "restart-1"})
+    async with served_simulator(state) as base_url:  # OrderDesk outlives our server
+        for _ in range(2):  # two lifespans on one data directory: a restart
+            container = make_container(
+                tmp_path,
+                gateway="http",
+                credentials="env",
+                store_id=STORE_ID,
+                api_key=API_KEY,
+                base_url=base_url,
             )
+            async with mcp_client(container) as client:
+                results.append(
+                    await client.call_tool(
+                        "orders_create", {"order": NEW_ORDER, "idempotency_key": "restart-1"}
+                    )
+                )
     first, second = (r.structured_content for r in results)
     assert first is not None
     assert second is not None
     assert (first["created"], second["created"]) == (True, False)
     assert second["order"]["id"] == first["order"]["id"]
-    assert len(state.orders(STORE)) == 1
+    assert len(state.orders(STORE_ID)) == 1
+
+
+async def test_on_the_built_in_simulator_a_key_does_not_outlive_its_orders(tmp_path: Path) -> None:
+    # The simulator's orders live as long as the process; a key kept across a restart replayed an
+    # order the new simulator never had ("orders_get" then said it was not found).
+    results = []
+    for _ in range(2):  # two lifespans on one data directory, each with its own simulator
+        async with mcp_client(make_container(tmp_path, state=_state(STORE, "simulator-api-key"))) as client:
+            created = await client.call_tool(
+                "orders_create", {"order": NEW_ORDER, "idempotency_key": "sim-1"}
+            )
+            assert created.structured_content is not None, created.content
+            got = await client.call_tool(
+                "orders_get", {"order_id": created.structured_content["order"]["id"]}
+            )
+            results.append((created.structured_content["created"], got.is_error))
+    assert results == [(True, False), (True, False)]
 
 
 async def test_one_idempotency_key_makes_one_order_from_two_processes_at_once(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "data_dir",
     "env_credentials",
     "http_gateway",
+    "idempotency_kind",
     "redis_cache",
     "redis_client",
     "redis_idempotency",
@@ -85,6 +86,14 @@ def sqlite_idempotency(settings: Settings, clock: SystemClock) -> SqliteIdempote
 
 def cache_kind(settings: Settings) -> str:
     return "redis" if settings.cache_url else "memory"
+
+
+def idempotency_kind(settings: Settings) -> str:
+    """Where idempotency records live: as the cache does (SQLite standing in for memory), except on
+    the built-in simulator without Redis, whose orders live only as long as the process: there the
+    records do too, in memory."""
+    kind = cache_kind(settings)
+    return "simulator" if kind == "memory" and settings.gateway == "simulator" else kind
 
 
 def redis_client(settings: Settings) -> redis.asyncio.Redis | None:

@@ -101,9 +101,12 @@ class Container(containers.DeclarativeContainer):
     # upstream write and its outcome after it.
     audited_gateway = providers.Singleton(AuditedOrderGateway, inner=gateway, audit=audit, clock=clock)
     # Idempotency records outlive the process and are shared: SQLite in the data directory (the
-    # processes of one machine) without Redis, Redis (every replica) with it.
+    # processes of one machine) without Redis, Redis (every replica) with it. On the built-in
+    # simulator without Redis, whose orders live as long as the process, they live in memory:
+    # kept across a restart, a key replayed an order the new simulator never had.
     idempotency = providers.Selector(
-        cache_kind,
+        providers.Callable(make.idempotency_kind, settings),
+        simulator=providers.Singleton(MemoryOrderCache, clock=clock),
         memory=providers.Singleton(make.sqlite_idempotency, settings, clock),
         redis=providers.Singleton(make.redis_idempotency, redis_client, settings),
     )
