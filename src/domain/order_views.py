@@ -6,6 +6,9 @@ characters that a page never passes (except that one order is never cut mid-docu
 order bigger than the budget alone is returned whole and flagged). The order documents
 themselves are never altered, so fingerprints stay those of the stored documents.
 
+A page of inventory items and an order's shipments are cut to the budget the same way
+(:func:`shape_inventory_page`, :func:`shape_shipments`).
+
 Everything here is pure. How many characters a value takes as compact JSON is the caller's
 concern (``size``), since encoding is an adapter's business.
 """
@@ -19,20 +22,28 @@ import msgspec
 
 from orderdesk_mcp.domain.field_selection import FieldTree, select_fields
 from orderdesk_mcp.domain.folders import Folder, folder_name_of
+from orderdesk_mcp.domain.inventory import InventoryPage
 from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.order_summary import summarize
 from orderdesk_mcp.domain.pagination import OrderPage
+from orderdesk_mcp.domain.shipment import Shipment
 
 __all__ = [
     "BUDGET_HINT",
+    "ITEMS_BUDGET_HINT",
+    "ITEM_OVERSIZED_HINT",
     "OVERSIZED_HINT",
+    "SHIPMENTS_BUDGET_HINT",
+    "SHIPMENT_OVERSIZED_HINT",
     "WRITE_SUMMARY_HINT",
     "ShapedPage",
     "View",
     "fit_to_budget",
     "fit_write_result",
+    "shape_inventory_page",
     "shape_order",
     "shape_page",
+    "shape_shipments",
 ]
 
 View = Literal["summary", "full"]
@@ -50,6 +61,15 @@ WRITE_SUMMARY_HINT = (
     "The written order is larger than the result budget, so it is shown as a summary; read it with "
     "orders_get and fields: [...] to see the parts you need."
 )
+ITEMS_BUDGET_HINT = (
+    "Result cut to fit the result budget; continue from next_offset with the same code and search."
+)
+ITEM_OVERSIZED_HINT = "An item is larger than the result budget and was returned whole."
+SHIPMENTS_BUDGET_HINT = (
+    "Result cut to fit the result budget: {left} of the order's {total} shipments left out (the first "
+    '{kept} are shown); orders_get with fields: ["order_shipments"] reads them all from the order.'
+)
+SHIPMENT_OVERSIZED_HINT = "A shipment is larger than the result budget and was returned whole."
 _OMITTED = "[omitted from this reply: {} characters; read the order with orders_get]"
 
 
@@ -227,3 +247,96 @@ def _shrunk(change: object, share: int, size: Size) -> object:
         if chars > share:
             kept[side] = _OMITTED.format(chars)
     return kept
+
+
+_Build = Callable[[int, bool, bool], dict[str, Any]]
+
+
+def _fit_entries(
+    build: _Build, count: int, costs: Callable[[], Sequence[int]], *, budget: int, size: Size
+) -> dict[str, Any]:
+    """``build(n, cut, over)`` for the most leading of ``count`` entries whose text fits ``budget``.
+
+    ``costs()`` gives the entries' own characters (estimates; the result is measured to make
+    sure), asked only when the whole does not fit. At least one entry goes out when there is
+    one, flagged ``over`` when it passes the budget alone, so a reader is never stuck on an
+    empty page.
+    """
+    whole = build(count, False, False)
+    if size(whole) <= budget:
+        return whole
+    kept = fit_to_budget(size(build(0, True, True)), costs(), budget)
+    shaped = build(kept, kept < count, False)
+    while kept > 1 and size(shaped) > budget:
+        kept -= 1
+        shaped = build(kept, True, False)
+    if kept == 1 and size(shaped) > budget:
+        shaped = build(1, kept < count, True)
+    return shaped
+
+
+def shape_inventory_page(page: InventoryPage, *, budget: int, size: Size) -> dict[str, Any]:
+    """``inventory_list``'s result, cut to ``budget`` characters between items.
+
+    Keys as before the budget (``items``, ``fingerprints`` of those items, ``total_count``,
+    ``limit``, ``offset``, ``has_more``), plus ``next_offset`` (null on the last page) and
+    ``truncated``, as ``orders_list`` pages; ``hint`` when cut and ``over_budget`` when one
+    item alone passes the budget. A cut keeps whole items from the start of the page, so
+    ``next_offset`` continues exactly where it stopped.
+    """
+    items = page.items
+
+    def build(n: int, cut: bool, over: bool) -> dict[str, Any]:
+        kept = items[:n]
+        end = page.offset + n
+        has_more = end < page.total_count
+        out: dict[str, Any] = {
+            "items": [i.doc for i in kept],
+            "fingerprints": {i.id: i.fingerprint for i in kept},
+            "total_count": page.total_count,
+            "limit": page.limit,
+            "offset": page.offset,
+            "has_more": has_more,
+            "next_offset": end if has_more else None,
+            "truncated": cut,
+        }
+        if over:
+            out["over_budget"] = True
+        if cut or over:
+            out["hint"] = ITEMS_BUDGET_HINT if cut else ITEM_OVERSIZED_HINT
+        return out
+
+    def costs() -> list[int]:  # each item's text, its fingerprint entry and the two separators
+        return [size(i.doc) + size({i.id: i.fingerprint}) + 1 for i in items]
+
+    return _fit_entries(build, len(items), costs, budget=budget, size=size)
+
+
+def shape_shipments(
+    order_id: str, shipments: Sequence[Shipment], *, budget: int, size: Size
+) -> dict[str, Any]:
+    """``shipments_list``'s result, cut to ``budget`` characters between shipments.
+
+    Keys as before the budget (``order_id``, ``shipments``, ``total_count``: how many the order
+    has), plus ``truncated``; when cut, the first shipments that fit and a ``hint`` saying how
+    many were left out; ``over_budget`` when one shipment alone passes the budget.
+    """
+    total = len(shipments)
+
+    def build(n: int, cut: bool, over: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "order_id": order_id,
+            "shipments": [s.doc for s in shipments[:n]],
+            "total_count": total,
+            "truncated": cut,
+        }
+        if over:
+            out["over_budget"] = True
+        if cut:
+            # The envelope (n == 0) is measured with the widest counts it could carry.
+            out["hint"] = SHIPMENTS_BUDGET_HINT.format(left=total - n, total=total, kept=n or total)
+        elif over:
+            out["hint"] = SHIPMENT_OVERSIZED_HINT
+        return out
+
+    return _fit_entries(build, total, lambda: [size(s.doc) for s in shipments], budget=budget, size=size)

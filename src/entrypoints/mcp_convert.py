@@ -14,10 +14,19 @@ from mcp.types import CallToolResult
 
 from orderdesk_mcp.domain.field_selection import FieldTree
 from orderdesk_mcp.domain.folders import Folder
+from orderdesk_mcp.domain.inventory import InventoryPage
 from orderdesk_mcp.domain.order import Order
-from orderdesk_mcp.domain.order_views import View, fit_write_result, shape_order, shape_page
+from orderdesk_mcp.domain.order_views import (
+    View,
+    fit_write_result,
+    shape_inventory_page,
+    shape_order,
+    shape_page,
+    shape_shipments,
+)
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.results import CreatedOrder, DeletedOrder, UpdatedOrder
+from orderdesk_mcp.domain.shipment import Shipment
 from orderdesk_mcp.entrypoints.mcp_results import compact_json, compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     CreateOrderOut,
@@ -28,6 +37,7 @@ from orderdesk_mcp.entrypoints.mcp_schemas import (
     ListOrdersOut,
     UpdateOrderOut,
 )
+from orderdesk_mcp.entrypoints.mcp_schemas_reach import InventoryListOut, ShipmentsListOut
 
 __all__ = [
     "create_out",
@@ -35,7 +45,9 @@ __all__ = [
     "folders_out",
     "get_out",
     "get_result",
+    "inventory_list_out",
     "list_out",
+    "shipments_list_out",
     "text_size",
     "update_out",
 ]
@@ -75,6 +87,14 @@ def list_out(
 ) -> ListOrdersOut:
     shaped = shape_page(page, view=view, fields=fields, folders=folders, budget=budget, size=text_size)
     return cast(ListOrdersOut, shaped.to_builtins())
+
+
+def inventory_list_out(page: InventoryPage, *, budget: int) -> InventoryListOut:
+    return cast(InventoryListOut, shape_inventory_page(page, budget=budget, size=text_size))
+
+
+def shipments_list_out(order_id: str, shipments: Sequence[Shipment], *, budget: int) -> ShipmentsListOut:
+    return cast(ShipmentsListOut, shape_shipments(order_id, shipments, budget=budget, size=text_size))
 
 
 def update_out(result: UpdatedOrder, *, folders: Sequence[Folder], budget: int) -> UpdateOrderOut:

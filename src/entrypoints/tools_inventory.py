@@ -13,6 +13,7 @@ from orderdesk_mcp.domain.reach_commands import (
     ListInventoryCommand,
     UpdateItemCommand,
 )
+from orderdesk_mcp.entrypoints import mcp_convert as convert
 from orderdesk_mcp.entrypoints.dispatch import tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas_reach import (
@@ -51,7 +52,9 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
             "List one page of the store's inventory items (id, name, code, stock, price, ...). code "
             "(exact code, SKU) and search (text in the name or code) are passed to OrderDesk as its query "
             "parameters; its documentation barely covers them, so check the items you get. limit 1-500 "
-            "(default 50), offset 0 or more; has_more says whether another page exists."
+            "(default 50), offset 0 or more; has_more, next_offset (null on the last page) and total_count "
+            "page honestly. A page that would pass the result budget returns fewer items with truncated: "
+            "true; continue from next_offset."
         )
         + _DATA_NOTE,
         structured_output=True,
@@ -71,14 +74,7 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         async with tool_call(request, "inventory_list", allowed=allowed, store=store) as ref:
             cmd = ListInventoryCommand.parse(ref, limit=limit, offset=offset, code=code, search=search)
             page = await app.reach.list_inventory(cmd)
-        out: InventoryListOut = {
-            "items": [i.doc for i in page.items],
-            "fingerprints": {i.id: i.fingerprint for i in page.items},
-            "total_count": page.total_count,
-            "limit": page.limit,
-            "offset": page.offset,
-            "has_more": page.has_more,
-        }
+        out = convert.inventory_list_out(page, budget=app.settings.max_result_chars)
         return compact_result(out)
 
     @mcp.tool(

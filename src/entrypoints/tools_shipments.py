@@ -10,6 +10,7 @@ from orderdesk_mcp.domain.reach_commands import (
     DeleteShipmentCommand,
     ListShipmentsCommand,
 )
+from orderdesk_mcp.entrypoints import mcp_convert as convert
 from orderdesk_mcp.entrypoints.dispatch import tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas_reach import (
@@ -42,7 +43,9 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         name="shipments_list",
         title="List an order's shipments",
         description="Return an order's shipments (tracking number, carrier, method, dates) as OrderDesk "
-        "stores them." + _DATA_NOTE,
+        "stores them; total_count is how many the order has. If they would pass the result budget, the "
+        "first ones that fit are returned with truncated: true and a hint saying how many were left out."
+        + _DATA_NOTE,
         structured_output=True,
         annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
     )
@@ -54,11 +57,7 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         async with tool_call(request, "shipments_list", allowed={"order_id", "store"}, store=store) as ref:
             cmd = ListShipmentsCommand.parse(ref, order_id)
             shipments = await app.reach.list_shipments(cmd)
-        out: ShipmentsListOut = {
-            "order_id": cmd.order_id,
-            "shipments": [s.doc for s in shipments],
-            "total_count": len(shipments),
-        }
+        out = convert.shipments_list_out(cmd.order_id, shipments, budget=app.settings.max_result_chars)
         return compact_result(out)
 
     if read_only:
