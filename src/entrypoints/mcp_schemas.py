@@ -177,7 +177,7 @@ ConfirmArg = Annotated[bool, Field(description="Must be true (a JSON boolean) to
 class DeleteConfirmation(BaseModel):
     """What the person is asked (elicitation) before a delete without ``confirm``."""
 
-    confirm: bool = Field(description="Delete the order permanently?")
+    confirm: bool = Field(description="Delete it permanently?")
 
 
 # An order (document, summary or selection) in a result: any object. Published as plain

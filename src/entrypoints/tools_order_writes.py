@@ -7,19 +7,17 @@ is returned as its summary (the write itself is whole), never dropped.
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ToolAnnotations
 
 from orderdesk_mcp.domain.commands import CreateOrderCommand, DeleteOrderCommand, UpdateOrderCommand
-from orderdesk_mcp.domain.errors import ConfirmationDeclined
 from orderdesk_mcp.entrypoints import mcp_convert as convert
+from orderdesk_mcp.entrypoints.confirmation import person_confirms
 from orderdesk_mcp.entrypoints.dispatch import tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     ChangesArg,
     ConfirmArg,
     CreateOrderOut,
-    DeleteConfirmation,
     DeleteOrderOut,
     DryRunArg,
     NewOrderArg,
@@ -144,33 +142,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         allowed = {"order_id", "confirm", "store"}
         async with tool_call(request, "orders_delete", allowed=allowed, store=store, writes=True) as ref:
             cmd = DeleteOrderCommand.parse(ref, order_id, confirm=confirm)
-            if not cmd.confirm and await _person_confirms(ctx, cmd.order_id):
+            if not cmd.confirm and await person_confirms(ctx, f"order {cmd.order_id}"):
                 cmd = DeleteOrderCommand(store=cmd.store, order_id=cmd.order_id, confirm=True)
             result = await app.delete_order(cmd)
         return compact_result(convert.delete_out(result))
-
-
-async def _person_confirms(ctx: Context[AppServices], order_id: str) -> bool:
-    """Ask the person through elicitation when the client can be asked.
-
-    True only for an explicit yes. False when nobody can be asked (no elicitation, no channel for
-    the request, or an error instead of an answer): the use case then says how to confirm.
-
-    Raises:
-        ConfirmationDeclined: the person declined or cancelled, or accepted without saying yes.
-    """
-    caps = ctx.client_capabilities
-    if caps is None or caps.elicitation is None:
-        return False
-    try:
-        answer = await ctx.elicit(f"Delete order {order_id} permanently?", schema=DeleteConfirmation)
-    except MCPError:
-        # No channel for the request (the SDK client's default mode), or the client answered with
-        # an error: nobody was asked, so answer as for a client without elicitation.
-        return False
-    except ValueError:
-        # The SDK's answer to an accepted elicitation with no (or malformed) content.
-        raise ConfirmationDeclined(f"deleting order {order_id}", "nothing was deleted") from None
-    if answer.action == "accept" and bool(getattr(answer.data, "confirm", False)):
-        return True
-    raise ConfirmationDeclined(f"deleting order {order_id}", "nothing was deleted")

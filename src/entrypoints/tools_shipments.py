@@ -2,6 +2,7 @@
 
 from typing import Annotated
 
+import msgspec
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 
@@ -11,6 +12,7 @@ from orderdesk_mcp.domain.reach_commands import (
     ListShipmentsCommand,
 )
 from orderdesk_mcp.entrypoints import mcp_convert as convert
+from orderdesk_mcp.entrypoints.confirmation import person_confirms
 from orderdesk_mcp.entrypoints.dispatch import tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas_reach import (
@@ -113,7 +115,9 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         name="shipments_delete",
         title="Delete a shipment",
         description=(
-            "Delete one shipment of an order permanently. Nothing is deleted unless confirm is true."
+            "Delete one shipment of an order permanently. Nothing is deleted unless confirm is true (or, "
+            "where the client supports it, the person confirms when asked). If the person declines, do not "
+            "retry without asking them."
         ),
         structured_output=True,
         annotations=ToolAnnotations(
@@ -132,6 +136,9 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         allowed = {"order_id", "shipment_id", "confirm", "store"}
         async with tool_call(request, "shipments_delete", allowed=allowed, store=store, writes=True) as ref:
             cmd = DeleteShipmentCommand.parse(ref, order_id, shipment_id, confirm=confirm)
+            what = f"shipment {cmd.shipment_id} of order {cmd.order_id}"
+            if not cmd.confirm and await person_confirms(ctx, what):
+                cmd = msgspec.structs.replace(cmd, confirm=True)
             result = await app.reach.delete_shipment(cmd)
         out: DeleteShipmentOut = {
             "deleted": True,
