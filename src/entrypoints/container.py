@@ -27,6 +27,7 @@ from orderdesk_mcp.domain.conflict_policy import ConflictPolicy
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.single_flight import SingleFlight
 from orderdesk_mcp.domain.use_cases.audited_gateway import AuditedOrderGateway
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.domain.use_cases.delete_order import DeleteOrder
@@ -100,6 +101,8 @@ class Container(containers.DeclarativeContainer):
     # What the mutation use cases write through: an audit "attempt" record before every
     # upstream write and its outcome after it.
     audited_gateway = providers.Singleton(AuditedOrderGateway, inner=gateway, audit=audit, clock=clock)
+    # UpdateOrder records its PUT's attempt itself, while it reads the merge base.
+    audited_write = providers.Singleton(AuditedWrite, audit=audit, clock=clock)
     # Idempotency records outlive the process and are shared: SQLite in the data directory (the
     # processes of one machine) without Redis, Redis (every replica) with it. On the built-in
     # simulator without Redis, whose orders live as long as the process, they live in memory:
@@ -130,9 +133,9 @@ class Container(containers.DeclarativeContainer):
     list_folders = providers.Singleton(ListFolders, directory=folder_directory, cache=cache)
     list_orders.add_kwargs(folders=list_folders)  # resolves `status` names, any case
     update_order = providers.Factory(
-        UpdateOrder, gateway=audited_gateway, cache=cache, audit=audit, clock=clock,
+        UpdateOrder, gateway=gateway, cache=cache, audit=audit, clock=clock,
         policy=providers.Object(ConflictPolicy()), lock=write_lock, resilience=gateway.provided.resilience,
-        invalidations=invalidations, jitter=jitter,
+        invalidations=invalidations, jitter=jitter, audited=audited_write,
     )  # fmt: skip
     create_order = providers.Factory(
         CreateOrder, gateway=audited_gateway, cache=cache, records=idempotency, audit=audit, clock=clock,

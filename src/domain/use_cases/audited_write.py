@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TypeVar
 
 import anyio
+import anyio.lowlevel
 
 from orderdesk_mcp.domain.context import current_call
 from orderdesk_mcp.domain.errors import AuditUnavailable, OrderDeskError
@@ -25,7 +27,7 @@ from orderdesk_mcp.domain.use_cases._audit import audit_attempt, audit_attempt_o
 from orderdesk_mcp.ports.audit import AuditLog, FieldChange
 from orderdesk_mcp.ports.clock import Clock
 
-__all__ = ["AuditedWrite"]
+__all__ = ["NOT_SENT", "AuditedWrite", "PendingAttempt", "Unaudited"]
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ def _tool(default: str) -> str:
 
 def _no_id(_: object) -> str | None:
     return None
+
+
+NOT_SENT = "not sent: nothing was written"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,27 +69,125 @@ class AuditedWrite:
         ``op`` is the write with any retries of the port under it (one attempt covers them).
         ``result_id`` names the order the answer made (a create's new id) for the outcome record.
         """
-        tool = _tool(tool)
+        async with self.ahead(store, tool, order_id=order_id, resource=resource, changes=changes) as pending:
+            return await pending.send(op, result_id=result_id)
+
+    def ahead(
+        self,
+        store: StoreRef,
+        tool: str,
+        *,
+        order_id: str | None = None,
+        resource: str | None = None,
+        changes: tuple[FieldChange, ...] = (),
+    ) -> PendingAttempt:
+        """The attempt of a write the caller may send later in the block, appended from its start.
+
+        Entered before a merge-base read, the append (and its fsync) runs alongside the read, so
+        nothing of ours waits between the read and the write.
+        """
+        return PendingAttempt(self, store, _tool(tool), order_id, resource, changes)
+
+
+class PendingAttempt:
+    """An ``attempt`` record being appended while the block runs; :meth:`send` writes after it.
+
+    ``send`` waits for the record to be on disk (by then it almost always is), sends the write and
+    records its outcome, also when it fails or is cancelled. A block left without a send (nothing
+    to change, a refusal) closes the attempt with an outcome saying nothing was sent. The append
+    is shielded, so a record is never left half-known.
+    """
+
+    def __init__(
+        self,
+        audited: AuditedWrite,
+        store: StoreRef,
+        tool: str,
+        order_id: str | None,
+        resource: str | None,
+        changes: tuple[FieldChange, ...],
+    ) -> None:
+        self._audit, self._clock = audited.audit, audited.clock
+        self._store, self._tool, self._order_id, self._resource = store, tool, order_id, resource
+        self._changes = changes
+        self._appended = anyio.Event()
+        self._attempt: str | None = None
+        self._failure: OSError | None = None
+        self._sent = False
+        self._tasks = anyio.create_task_group()
+
+    async def __aenter__(self) -> PendingAttempt:
+        await self._tasks.__aenter__()
+        self._tasks.start_soon(self._append)
+        await anyio.lowlevel.checkpoint()  # the append starts (its write and fsync are under way) first
+        return self
+
+    async def _append(self) -> None:
         try:
-            attempt = await audit_attempt(
-                self.audit, self.clock, store=store, tool=tool, order_id=order_id, changes=changes,
-                resource=resource,
-            )  # fmt: skip
+            with anyio.CancelScope(shield=True):
+                self._attempt = await audit_attempt(
+                    self._audit, self._clock, store=self._store, tool=self._tool, order_id=self._order_id,
+                    changes=self._changes, resource=self._resource,
+                )  # fmt: skip
         except OSError as exc:  # the agent gets a line it can act on, the operator the cause
-            _log.error("audit log: the attempt of a %s could not be appended: %s", tool, exc)
-            raise AuditUnavailable(tool) from exc
+            _log.error("audit log: the attempt of a %s could not be appended: %s", self._tool, exc)
+            self._failure = exc
+        finally:
+            self._appended.set()
+
+    async def send(
+        self, op: Callable[[], Awaitable[T]], *, result_id: Callable[[T], str | None] = _no_id
+    ) -> T:
+        """Once the attempt is recorded, run ``op`` and record its outcome.
+
+        Raises:
+            AuditUnavailable: the attempt could not be recorded; nothing was sent.
+        """
+        await self._appended.wait()
+        if self._attempt is None:
+            raise AuditUnavailable(self._tool) from self._failure
+        self._sent = True
         try:
             result = await op()
         except BaseException as exc:
             error = str(exc) if isinstance(exc, OrderDeskError) else f"stopped: {type(exc).__name__}"
             with anyio.CancelScope(shield=True):
-                await audit_attempt_outcome(
-                    self.audit, self.clock, attempt, store=store, tool=tool, order_id=order_id,
-                    error=error, resource=resource,
-                )  # fmt: skip
+                await self._outcome(self._order_id, error)
             raise
-        await audit_attempt_outcome(
-            self.audit, self.clock, attempt, store=store, tool=tool,
-            order_id=result_id(result) or order_id, resource=resource,
-        )  # fmt: skip
+        await self._outcome(result_id(result) or self._order_id, None)
         return result
+
+    async def _outcome(self, order_id: str | None, error: str | None) -> None:
+        assert self._attempt is not None
+        await audit_attempt_outcome(
+            self._audit, self._clock, self._attempt, store=self._store, tool=self._tool, order_id=order_id,
+            error=error, resource=self._resource,
+        )  # fmt: skip
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._appended.wait()  # the group's one task: done, so its exit only collects it
+                if not self._sent and self._attempt is not None:
+                    await self._outcome(self._order_id, NOT_SENT)
+        finally:
+            # Not handed the block's exception: the task group would wrap it in an exception
+            # group, and callers (and the SDK) read our errors by their type.
+            await self._tasks.__aexit__(None, None, None)
+
+
+class Unaudited:
+    """A :class:`PendingAttempt` of a use case built without an audit log (tests): sends, records nothing."""
+
+    async def __aenter__(self) -> Unaudited:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    async def send(
+        self, op: Callable[[], Awaitable[T]], *, result_id: Callable[[T], str | None] = _no_id
+    ) -> T:
+        return await op()

@@ -12,7 +12,8 @@ case guarantees, exactly:
   of our writers never interleave their read and their PUT.
 - **A writer outside this service that lands in the one round trip between our read and our
   PUT can still be overwritten:** OrderDesk offers nothing to detect it. Nothing waits in
-  that gap: the rate-limit tokens for both requests are taken before the read.
+  that gap: the rate-limit tokens for both requests are taken before the read, and the PUT's
+  audit ``attempt`` record is appended (and fsynced) while the read is in flight.
 
 A simple update costs exactly one GET and one PUT. ``expected_fingerprint`` is compared with
 the merge-base read; a mismatch raises :class:`StaleFingerprint` and writes nothing. After
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 
 import msgspec
 
@@ -52,6 +54,7 @@ from orderdesk_mcp.domain.merge import diff, lost_fields, merge, validate_change
 from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.results import Change, UpdatedOrder
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, PendingAttempt, Unaudited
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.domain.use_cases.write_rounds import WriteRounds, next_round
@@ -96,8 +99,12 @@ class UpdateOrder:
         resilience: Resilience | None = None,
         invalidations: Invalidations | None = None,
         jitter: Callable[[], float] = random.random,
+        audited: AuditedWrite | None = None,
     ) -> None:
+        """``audited``: the audit log each PUT's ``attempt`` record goes to, appended while the round
+        reads (``gateway`` itself then does not audit); None records nothing here."""
         self._gateway = gateway
+        self._audited = audited
         self._cache = cache
         self._audit = audit
         self._clock = clock
@@ -165,7 +172,8 @@ class UpdateOrder:
         kept_changing: set[str] = set()
         failure: OrderDeskError | None = None
         for run.attempts in range(1, self._writes.attempts + 1):
-            async with self._writes.tokens(cmd.store, 2):  # the GET's and the PUT's, before the GET
+            # The GET's and the PUT's tokens, and the PUT's audit attempt, all before the GET.
+            async with self._writes.tokens(cmd.store, 2), self._attempt(cmd) as pending:
                 current = await self._gateway.fetch(cmd.store, cmd.order_id)
                 if sent and not lost_fields(current.doc, sent):
                     return _Finished(current, sent, "ok")  # the earlier PUT landed after all
@@ -183,7 +191,9 @@ class UpdateOrder:
                     return _Finished(current, (), "noop")
                 run.wrote = True
                 try:
-                    saved = await self._gateway.replace(cmd.store, cmd.order_id, proposed)
+                    saved = await pending.send(
+                        partial(self._gateway.replace, cmd.store, cmd.order_id, proposed)
+                    )
                 except OrderDeskError as exc:
                     if not next_round(exc):
                         raise
@@ -201,6 +211,12 @@ class UpdateOrder:
             raise UpdateConflict(cmd.order_id, run.attempts, kept_changing)
         assert failure is not None  # every round that did not return set it
         raise failure
+
+    def _attempt(self, cmd: UpdateOrderCommand) -> PendingAttempt | Unaudited:
+        """The round's PUT attempt record, appended (and fsynced) while the round reads."""
+        if self._audited is None:
+            return Unaudited()
+        return self._audited.ahead(cmd.store, TOOL, order_id=cmd.order_id)
 
     async def _changed_since_read(self, cmd: UpdateOrderCommand, current: Order) -> list[str]:
         """Fields changed since the read the caller's fingerprint came from, when we still hold it."""
