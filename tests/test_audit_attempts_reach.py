@@ -160,7 +160,11 @@ def _update_item(state: SimulatorState) -> tuple[dict[str, Any], list[Bracket]]:
 
 def _adjust_stock(state: SimulatorState) -> tuple[dict[str, Any], list[Bracket]]:
     state.faults.drop_next(1, method="PUT", path_prefix="/inventory-items/2502")
-    return {"item_id": 2502, "delta": 3}, [("inventory_adjust_stock", None, "inventory:2502", "error", LOST)]
+    # Lost before OrderDesk saved it: the next round reads the stock unchanged and applies the delta once.
+    return {"item_id": 2502, "delta": 3}, [
+        ("inventory_adjust_stock", None, "inventory:2502", "error", LOST),
+        ("inventory_adjust_stock", None, "inventory:2502", "ok", None),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,15 @@ async def test_an_adjustment_whose_answer_was_lost_while_the_stock_moved_too_is_
     assert world.audit.records[-1].outcome == "error"
 
 
+async def test_an_adjustment_whose_answer_was_lost_before_it_landed_is_applied_once() -> None:
+    world = World()
+    world.upstream.fail_next("replace_item", UpstreamUnavailable("connection lost", maybe_sent=True))
+    result = await world.adjust()(plus_five())  # the stock read again is the one we read: it did not land
+    assert world.requests == ["GET 10", "PUT 15", "GET 10", "PUT 15", "GET 15"]
+    assert world.stock == 15
+    assert (result.stock_before, result.stock_after) == (10, 15)
+
+
 async def test_update_after_a_503_on_its_put_merges_its_changes_onto_a_fresh_read() -> None:
     world = World()
     world.upstream.fail_next("replace_item", UpstreamUnavailable("HTTP 503"))

@@ -18,10 +18,10 @@ from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
 from orderdesk_mcp.domain.use_cases.adjust_stock import AdjustStock
 from orderdesk_mcp.domain.use_cases.audited_ports import (
-    AuditedInventoryGateway,
     AuditedOrderActions,
     AuditedShipmentGateway,
 )
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.delete_shipment import DeleteShipment
 from orderdesk_mcp.domain.use_cases.get_inventory_item import GetInventoryItem, ListInventory
@@ -79,7 +79,7 @@ def reach_services(
     # and its outcome after it (reads pass straight through to the resilient ports).
     audited_actions = AuditedOrderActions(inner=actions, audit=audit, clock=clock)
     audited_shipments = AuditedShipmentGateway(inner=shipments, audit=audit, clock=clock)
-    audited_inventory = AuditedInventoryGateway(inner=inventory, audit=audit, clock=clock)
+    audited_write = AuditedWrite(audit=audit, clock=clock)  # inventory PUTs: attempts appended while reading
     ttl = settings.cache_ttl
     return ReachServices(
         move_orders=MoveOrders(
@@ -126,7 +126,8 @@ def reach_services(
         # Inventory writes take their read's and PUT's tokens from the gateway's bucket before the
         # read, and re-read and re-apply after a failed PUT (the order path's ConflictPolicy).
         update_inventory_item=UpdateInventoryItem(
-            inventory=audited_inventory,
+            inventory=inventory,
+            audited=audited_write,
             lock=lock,
             cache=cache,
             audit=audit,
@@ -137,7 +138,8 @@ def reach_services(
             jitter=jitter,
         ),
         adjust_stock=AdjustStock(
-            inventory=audited_inventory,
+            inventory=inventory,
+            audited=audited_write,
             lock=lock,
             cache=cache,
             audit=audit,

@@ -10,15 +10,18 @@ and the PUT are taken before the read, so nothing waits between them. A PUT that
 429 or a 5xx is never re-sent as it was: the next round (``WriteRounds``, as for orders) reads
 the item again and applies the delta to the stock it finds. A PUT whose answer was lost may
 have landed: the next round's read decides. Showing exactly the stock it sent, the adjustment
-is done; showing anything else, someone else changed the stock too and whether ours landed
-cannot be told, so it ends with ``OutcomeUnknown`` giving the figures rather than risk
-counting the delta twice. A simple adjustment costs one GET, one PUT and the verifying GET.
+is done; showing the stock it read, it did not land and the delta is applied again; showing
+anything else, someone else changed the stock too and whether ours landed cannot be told, so
+it ends with ``OutcomeUnknown`` giving the figures rather than risk counting the delta twice.
+A simple adjustment costs one GET, one PUT and the verifying GET; the PUT's audit attempt is
+appended while the GET is in flight.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 
 import msgspec
 
@@ -34,6 +37,7 @@ from orderdesk_mcp.domain.reach_results import StockAdjusted
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, PendingAttempt, Unaudited
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.domain.use_cases.write_rounds import PutFailed, WriteRounds, next_round
@@ -75,10 +79,12 @@ class AdjustStock:
         policy: ConflictPolicy | None = None,
         resilience: Resilience | None = None,
         jitter: Callable[[], float] = random.random,
+        audited: AuditedWrite | None = None,
     ) -> None:
         """``resilience``: whose bucket the read's and the PUT's tokens are taken from before the
         read; by default the gateway's own, when it has one (``ResilientInventoryGateway``)."""
         self._inventory = inventory
+        self._audited = audited
         self._lock = lock
         self._audit = audit
         self._clock = clock
@@ -129,41 +135,52 @@ class AdjustStock:
             item_id=item_id, code=done.saved.code, stock_before=done.before, stock_after=done.after
         )
 
+    def _attempt(self, store: StoreRef, item_id: str) -> PendingAttempt | Unaudited:
+        """The round's PUT attempt record, appended (and fsynced) while the round reads."""
+        if self._audited is None:
+            return Unaudited()
+        return self._audited.ahead(store, TOOL, resource=f"inventory:{item_id}")
+
     async def _round(
         self, cmd: AdjustStockCommand, item_id: str, run: _Run, attempt: int
     ) -> _Adjusted | PutFailed:
         """Read, apply the delta, PUT, verify by a read (inside the item's lock and prepaid tokens)."""
         run.attempts = attempt
-        item = await self._inventory.fetch_item(cmd.store, item_id)
-        if run.unconfirmed is not None:
-            earlier, sent = run.unconfirmed
-            if item.stock == sent:
-                return _Adjusted(item, earlier, sent)  # the earlier PUT landed after all
-            # Something else changed the stock too, so whether ours landed cannot be told: a
-            # delta applied again could count twice. The agent decides, with the figures.
-            raise OutcomeUnknown(
-                f"stock adjustment of inventory item {item_id}",
-                f"its answer was lost; the stock was {earlier}, we sent {sent}, it is now {item.stock}",
-            )
-        before = item.stock
-        if before is None:
-            raise UpstreamRejected(f"inventory item {item_id} has no readable stock")
-        after = before + cmd.delta
-        if after < 0 and not cmd.allow_negative:
-            raise NegativeStock(item_id, before, cmd.delta)
-        run.change = (Change(field="stock", before=before, after=after),)
-        if cmd.reason is not None:  # kept in the audit record only: OrderDesk has no field for it
-            run.change += (Change(field="reason", after=cmd.reason),)
-        try:
-            await self._inventory.replace_item(cmd.store, item_id, merge(item.doc, {"stock": after}))
-        except OrderDeskError as exc:
-            if not next_round(exc):
-                raise
-            run.unconfirmed = (before, after) if may_have_written(exc) else None
-            return PutFailed(exc)
-        finally:
-            await self._invalidations.after_inventory_write(cmd.store, item_id)
-        return _Adjusted(await self._inventory.fetch_item(cmd.store, item_id), before, after)
+        async with self._attempt(cmd.store, item_id) as pending:  # appended while we read
+            item = await self._inventory.fetch_item(cmd.store, item_id)
+            if run.unconfirmed is not None:
+                earlier, sent = run.unconfirmed
+                if item.stock == sent:
+                    return _Adjusted(item, earlier, sent)  # the earlier PUT landed after all
+                if item.stock != earlier:
+                    # Something else changed the stock too, so whether ours landed cannot be told:
+                    # a delta applied again could count twice. The agent decides, with the figures.
+                    now = item.stock
+                    raise OutcomeUnknown(
+                        f"stock adjustment of inventory item {item_id}",
+                        f"its answer was lost; the stock was {earlier}, we sent {sent}, it is now {now}",
+                    )
+                # Unchanged since our read: ours did not land, so the delta is applied once, below.
+            before = item.stock
+            if before is None:
+                raise UpstreamRejected(f"inventory item {item_id} has no readable stock")
+            after = before + cmd.delta
+            if after < 0 and not cmd.allow_negative:
+                raise NegativeStock(item_id, before, cmd.delta)
+            run.change = (Change(field="stock", before=before, after=after),)
+            if cmd.reason is not None:  # kept in the audit record only: OrderDesk has no field for it
+                run.change += (Change(field="reason", after=cmd.reason),)
+            try:
+                changed = merge(item.doc, {"stock": after})
+                await pending.send(partial(self._inventory.replace_item, cmd.store, item_id, changed))
+            except OrderDeskError as exc:
+                if not next_round(exc):
+                    raise
+                run.unconfirmed = (before, after) if may_have_written(exc) else None
+                return PutFailed(exc)
+            finally:
+                await self._invalidations.after_inventory_write(cmd.store, item_id)
+            return _Adjusted(await self._inventory.fetch_item(cmd.store, item_id), before, after)
 
     async def _by_code(self, store: StoreRef, code: str) -> str:
         page = await self._inventory.inventory_page(store, InventoryQuery(code=code, limit=10))

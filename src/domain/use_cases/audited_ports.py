@@ -13,22 +13,18 @@ cases' own records do: ``orders:<ids>`` for a move, ``shipment:<id>`` for a dele
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from orderdesk_mcp.domain.inventory import InventoryItem, InventoryPage, InventoryQuery
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.reach_results import MoveReport
 from orderdesk_mcp.domain.shipment import NewShipment, Shipment
 from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite
-from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.clock import Clock
-from orderdesk_mcp.ports.inventory import InventoryGateway
 from orderdesk_mcp.ports.order_actions import OrderActions
 from orderdesk_mcp.ports.shipments import ShipmentGateway
 
-__all__ = ["AuditedInventoryGateway", "AuditedOrderActions", "AuditedShipmentGateway"]
+__all__ = ["AuditedOrderActions", "AuditedShipmentGateway"]
 
 
 class AuditedOrderActions:
@@ -75,30 +71,4 @@ class AuditedShipmentGateway:
         await self._write(
             store, "shipments_delete", lambda: self._inner.delete_shipment(store, order_id, shipment_id),
             order_id=order_id, resource=f"shipment:{shipment_id}",
-        )  # fmt: skip
-
-
-class AuditedInventoryGateway:
-    """An :class:`~orderdesk_mcp.ports.inventory.InventoryGateway` that audits each PUT's attempt."""
-
-    def __init__(self, *, inner: InventoryGateway, audit: AuditLog, clock: Clock) -> None:
-        self._inner = inner
-        self._write = AuditedWrite(audit=audit, clock=clock)
-
-    @property
-    def resilience(self) -> Resilience | None:
-        """The inner gateway's bucket, retries and deadline, if it has them (the use cases' ``prepaid``)."""
-        own = getattr(self._inner, "resilience", None)
-        return own if isinstance(own, Resilience) else None
-
-    async def inventory_page(self, store: StoreRef, query: InventoryQuery) -> InventoryPage:
-        return await self._inner.inventory_page(store, query)
-
-    async def fetch_item(self, store: StoreRef, item_id: str) -> InventoryItem:
-        return await self._inner.fetch_item(store, item_id)
-
-    async def replace_item(self, store: StoreRef, item_id: str, doc: Mapping[str, Any]) -> None:
-        await self._write(
-            store, "inventory_update", lambda: self._inner.replace_item(store, item_id, doc),
-            resource=f"inventory:{item_id}",
         )  # fmt: skip

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -28,11 +29,13 @@ from orderdesk_mcp.domain.context import record_attempts
 from orderdesk_mcp.domain.errors import OrderDeskError, UpstreamRejected
 from orderdesk_mcp.domain.inventory import InventoryItem, validate_item_changes
 from orderdesk_mcp.domain.merge import diff, lost_fields, merge
+from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.reach_commands import UpdateItemCommand
 from orderdesk_mcp.domain.reach_errors import StaleItemFingerprint
 from orderdesk_mcp.domain.reach_results import UpdatedItem
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, PendingAttempt, Unaudited
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.domain.use_cases.write_rounds import PutFailed, WriteRounds, next_round
@@ -75,10 +78,12 @@ class UpdateInventoryItem:
         policy: ConflictPolicy | None = None,
         resilience: Resilience | None = None,
         jitter: Callable[[], float] = random.random,
+        audited: AuditedWrite | None = None,
     ) -> None:
         """``resilience``: whose bucket the read's and the PUT's tokens are taken from before the
         read; by default the gateway's own, when it has one (``ResilientInventoryGateway``)."""
         self._inventory = inventory
+        self._audited = audited
         self._lock = lock
         self._audit = audit
         self._clock = clock
@@ -140,25 +145,32 @@ class UpdateInventoryItem:
             dry_run=cmd.dry_run,
         )
 
+    def _attempt(self, store: StoreRef, item_id: str) -> PendingAttempt | Unaudited:
+        """The round's PUT attempt record, appended (and fsynced) while the round reads."""
+        if self._audited is None:
+            return Unaudited()
+        return self._audited.ahead(store, TOOL, resource=f"inventory:{item_id}")
+
     async def _round(self, cmd: UpdateItemCommand, run: _Run, attempt: int) -> _Finished | PutFailed:
         """Read, merge, PUT, verify by a read (inside the item's lock and prepaid tokens)."""
         run.attempts = attempt
-        current = await self._inventory.fetch_item(cmd.store, cmd.item_id)
-        if run.sent and not lost_fields(current.doc, run.sent):
-            return _Finished(current, run.sent, "ok")  # the earlier PUT landed after all
-        proposed = self._plan(cmd, run, current)
-        if not run.planned:
-            return _Finished(current, (), "noop")
-        try:
-            await self._inventory.replace_item(cmd.store, cmd.item_id, proposed)
-        except OrderDeskError as exc:
-            if not next_round(exc):
-                raise
-            run.known, run.sent = current, run.planned
-            return PutFailed(exc)
-        finally:
-            await self._invalidations.after_inventory_write(cmd.store, cmd.item_id)
-        return _Finished(await self._inventory.fetch_item(cmd.store, cmd.item_id), run.planned, "ok")
+        async with self._attempt(cmd.store, cmd.item_id) as pending:  # appended while we read
+            current = await self._inventory.fetch_item(cmd.store, cmd.item_id)
+            if run.sent and not lost_fields(current.doc, run.sent):
+                return _Finished(current, run.sent, "ok")  # the earlier PUT landed after all
+            proposed = self._plan(cmd, run, current)
+            if not run.planned:
+                return _Finished(current, (), "noop")
+            try:
+                await pending.send(partial(self._inventory.replace_item, cmd.store, cmd.item_id, proposed))
+            except OrderDeskError as exc:
+                if not next_round(exc):
+                    raise
+                run.known, run.sent = current, run.planned
+                return PutFailed(exc)
+            finally:
+                await self._invalidations.after_inventory_write(cmd.store, cmd.item_id)
+            return _Finished(await self._inventory.fetch_item(cmd.store, cmd.item_id), run.planned, "ok")
 
     def _plan(self, cmd: UpdateItemCommand, run: _Run, current: InventoryItem) -> dict[str, Any]:
         """The item to PUT: the changes merged onto ``current`` (their diff in ``run.planned``)."""
