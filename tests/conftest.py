@@ -16,11 +16,14 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
+import redis.asyncio
 from hypothesis import Phase, settings
 
+from orderdesk_mcp.adapters.redis_cache import redis_client_from_url
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from tests.live.config import live_skip_reason
 from tests.mcp_harness import seeded_state
@@ -139,6 +142,20 @@ def private_redis() -> Iterator[RedisServer]:
 def redis_prefix() -> str:
     """A key prefix unique to this test, so tests never see or flush each other's keys."""
     return f"odtest:{uuid.uuid4().hex[:12]}:"
+
+
+@asynccontextmanager
+async def patient_redis(url: str, prefix: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """A client straight to Redis that waits 5 s for an answer (a stalled CI machine must not turn a
+    slow answer into a tested fallback), deleting this test's keys (``prefix``) when it ends."""
+    client = redis_client_from_url(url, timeout=5.0)
+    try:
+        yield client
+        leftovers = [key async for key in client.scan_iter(match=prefix + "*")]
+        if leftovers:
+            await client.delete(*leftovers)
+    finally:
+        await client.aclose()
 
 
 # Hypothesis's "explain" phase trips a CPython 3.11 AST bug when a property fails, which turns a

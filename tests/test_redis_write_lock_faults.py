@@ -26,7 +26,7 @@ from orderdesk_mcp.adapters.redis_write_lock import RedisWriteLock
 from orderdesk_mcp.domain.context import CallContext, call_context
 from orderdesk_mcp.domain.errors import WriteInProgress
 from orderdesk_mcp.domain.order import StoreRef
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, patient_redis
 from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -136,14 +136,8 @@ def server_url(request: pytest.FixtureRequest, redis_url: str) -> str:
 @pytest.fixture
 async def admin(server_url: str, redis_prefix: str) -> AsyncIterator[redis.asyncio.Redis]:
     """A patient client straight to Redis: it plays the other replica and inspects the key."""
-    client = redis_client_from_url(server_url, timeout=5.0)
-    try:
+    async with patient_redis(server_url, redis_prefix) as client:
         yield client
-        leftovers = [key async for key in client.scan_iter(match=redis_prefix + "*")]
-        if leftovers:
-            await client.delete(*leftovers)
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

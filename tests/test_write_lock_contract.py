@@ -18,7 +18,7 @@ from orderdesk_mcp.domain.context import CallContext, call_context
 from orderdesk_mcp.domain.errors import WriteInProgress
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.ports.write_lock import WriteLock
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, patient_redis
 from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -31,16 +31,10 @@ _memory: WriteLock = MemoryWriteLock(clock=FakeClock())
 
 @pytest.fixture
 async def client(redis_url: str, redis_prefix: str) -> AsyncIterator[redis.asyncio.Redis]:
-    # Patient: a stalled CI machine must not turn a slow answer into the (tested) fallback to
-    # the in-process lock alone, which would let two "processes" overlap.
-    client = redis_client_from_url(redis_url, timeout=5.0)
-    try:
+    # Patient: a slow answer must not become the (tested) fallback to the in-process lock alone,
+    # which would let two "processes" overlap.
+    async with patient_redis(redis_url, redis_prefix) as client:
         yield client
-        leftovers = [key async for key in client.scan_iter(match=redis_prefix + "*")]
-        if leftovers:
-            await client.delete(*leftovers)
-    finally:
-        await client.aclose()
 
 
 class LockUnderTest:
