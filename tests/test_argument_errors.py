@@ -17,6 +17,8 @@ from tests.mcp_harness import STORE, error_text, make_container, mcp_client
 pytestmark = pytest.mark.anyio
 
 ID = 'a string of digits or a whole number of at least 1, like 500001 or "500001"'
+SHIPMENT_ID = 'a string of digits or a whole number of at least 1, like 123456 or "123456"'
+ITEM_ID = 'a string of digits or a whole number of at least 1, like 2501 or "2501"'
 LONG = "x" * 10_001
 
 CASES: list[tuple[str, dict[str, Any], str]] = [
@@ -58,12 +60,12 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     # the other tool families follow the same rules (issue 15: every id argument is strict)
     ("shipments_list", {"order_id": True}, f"order_id must be {ID}; got true"),
     ("shipments_delete", {"order_id": "500001", "shipment_id": 2.5, "confirm": True},
-     f"shipment_id must be {ID}; got 2.5"),
+     f"shipment_id must be {SHIPMENT_ID}; got 2.5"),
     ("orders_move", {"order_ids": [True], "folder": "New"},
      "order_ids[0] must be a string of digits or a whole number of at least 1; got true"),
     ("orders_move", {"order_ids": ["500001"], "folder": True},
      "folder must be a string of 1 to 200 characters or a whole number of at least 1; got true"),
-    ("inventory_get", {"item_id": True}, f"item_id must be {ID}; got true"),
+    ("inventory_get", {"item_id": True}, f"item_id must be {ITEM_ID}; got true"),
     ("inventory_list", {"offset": 1_000_001}, "offset must be a whole number from 0 to 1000000; got 1000001"),
     ("inventory_adjust_stock", {"item_id": 1, "delta": True},
      "delta must be a whole number from -1000000 to 1000000; got true"),

@@ -66,13 +66,15 @@ def no_bool(value: object) -> object:
     return value
 
 
-def strict_id(description: str) -> Any:
-    """An id argument: a string of digits, or a whole number of at least 1 (never a boolean)."""
+def strict_id(description: str, example: int = 500001) -> Any:
+    """An id argument: a string of digits, or a whole number of at least 1 (never a boolean).
+
+    ``example`` is shown in the schema and in argument errors: an id of the kind asked for.
+    """
     digits = Annotated[str, Field(pattern=DIGITS_PATTERN, max_length=40)]
     whole = Annotated[int, Field(ge=1)]
-    return Annotated[
-        digits | whole, BeforeValidator(no_bool), Field(description=description, examples=[500001, "500001"])
-    ]
+    shown = Field(description=description, examples=[example, str(example)])
+    return Annotated[digits | whole, BeforeValidator(no_bool), shown]
 
 
 def _long_strings(value: object, path: str, found: list[str]) -> None:

@@ -104,7 +104,7 @@ ShipmentStatusArg = Annotated[
     str | None, Field(description="Carrier status text.", min_length=1, max_length=200)
 ]
 ConfirmArg = Annotated[bool, Field(description="Must be true (a JSON boolean) to delete.", strict=True)]
-ShipmentIdArg = strict_id("The shipment's id, from shipments_list.")
+ShipmentIdArg = strict_id("The shipment's id, from shipments_list.", example=123456)
 NoteArg = Annotated[
     str, Field(description="The note, 1 to 2000 characters (appended to the order's history).", min_length=1,
                max_length=2000)
@@ -114,7 +114,7 @@ IdempotencyKeyArg = Annotated[
     Field(description="Any unique string; repeats within 24 h return the first result.", min_length=1,
           max_length=200),
 ]  # fmt: skip
-ItemIdArg = strict_id("OrderDesk inventory item id (digits).")
+ItemIdArg = strict_id("OrderDesk inventory item id (digits), from inventory_list.", example=2501)
 OptionalItemIdArg = Annotated[
     IdValue | None,
     Field(description="OrderDesk inventory item id (digits); or pass code instead."),
