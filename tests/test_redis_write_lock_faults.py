@@ -46,6 +46,7 @@ class Fault:
     before: Callable[[], Awaitable[object]] | None = None  # run before the request goes through
     late: float = 0.0  # its answer is held back this long...
     cut: bool = False  # ...or the link goes down instead: connections closed, new ones refused
+    reset: bool = False  # ...or Redis runs it and this one connection drops before the answer
 
 
 class SlowLink:
@@ -86,13 +87,21 @@ class SlowLink:
         from_redis, to_redis = await asyncio.open_connection(*self._upstream)
         self._writers.update((to_client, to_redis))
         late = [0.0]  # for the next answer on this connection
-        for pump in (self._requests(from_client, to_redis, late), self._answers(from_redis, to_client, late)):
+        pumps = (
+            self._requests(from_client, to_redis, late, to_client),
+            self._answers(from_redis, to_client, late),
+        )
+        for pump in pumps:
             task = asyncio.ensure_future(pump)
             self._pumps.add(task)
             task.add_done_callback(self._pumps.discard)
 
     async def _requests(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, late: list[float]
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        late: list[float],
+        client: asyncio.StreamWriter,
     ) -> None:
         with contextlib.suppress(OSError, RuntimeError):
             while data := await source.read(65536):
@@ -105,6 +114,14 @@ class SlowLink:
                             await fault.before()
                         if fault.cut:
                             self.cut()
+                            return
+                        if fault.reset:
+                            late[0] = 60.0  # its answer is held back, then dropped with the link
+                            sink.write(data)
+                            await sink.drain()
+                            await asyncio.sleep(0.05)  # Redis has run it by now
+                            sink.transport.abort()
+                            client.transport.abort()
                             return
                         late[0] = fault.late
                 sink.write(data)
@@ -193,6 +210,20 @@ async def test_a_failed_poll_while_another_replica_holds_the_lock_is_no_licence_
             pytest.fail("wrote while another replica held the lock")
     assert str(caught.value) == BUSY
     assert await admin.get(key) == b"another-replica"
+
+
+async def test_a_lock_our_own_resent_set_finds_taken_is_recognized_as_ours(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # redis-py re-sends a command once after a dropped connection: the SET NX ran, its answer was
+    # lost, and the re-sent one finds the key taken, by our own token. That read as another
+    # replica's lock: the write waited to its deadline and the key stayed for its whole lease.
+    key = replica.key(STORE, "order:1")
+    link.arm(Fault(b"SET", reset=True))
+    with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
+        async with replica.hold(STORE, "order:1"):
+            assert await admin.get(key) is not None
+    assert await admin.get(key) is None
 
 
 async def test_a_lock_taken_by_a_set_whose_answer_was_lost_is_released_after_the_write(

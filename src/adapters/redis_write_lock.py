@@ -118,6 +118,8 @@ class RedisWriteLock(BackgroundJob):
         found held, its holder may still be writing, so failed polls go on to the deadline
         like any other. A SET left unanswered may have landed: then a lock found held may be
         our own, and a wait that ends without it (an error, a cancelled call) deletes our token.
+        A lock found held for the first time is checked for our token too (one round trip, on
+        contention only): the client's own re-send of a SET whose answer was lost finds it.
 
         A cancelled call waits for its SET's answer (``op_timeout`` at most) rather than cut it
         off: cut off, its outcome is unknown and redis-py drops the connection, so the release
@@ -138,7 +140,9 @@ class RedisWriteLock(BackgroundJob):
                 if taken is _FAILED:
                     if started is None:
                         return False
-                elif taken or (maybe_ours and await self._is_ours(key, token)):
+                # The first time the lock is found taken it may be by our own SET: redis-py re-sends a
+                # command once after a dropped connection, and the re-sent SET NX finds our token.
+                elif taken or ((maybe_ours or started is None) and await self._is_ours(key, token)):
                     return True
                 elif started is None:
                     started = self._clock.monotonic()
