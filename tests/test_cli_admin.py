@@ -262,3 +262,16 @@ def test_rotation_with_an_environment_key_is_done_by_editing_the_variable(
     monkeypatch.setenv("ORDERDESK_MASTER_KEY", f"2:{new}")
     assert cli("stores", "test")[0] == 0
     assert old not in cli("keys", "list")[1]
+
+
+def test_stores_test_checks_the_tenant_orderdesk_tenant_names(
+    cli: Cli, desk: FakeOrderDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It ignored ORDERDESK_TENANT and looked in tenant "default", where the store is not.
+    cli("keys", "generate")
+    cli("tenants", "add", "acme")
+    cli("stores", "add", "--tenant", "acme", "--store-id", "1001", stdin=CANARY)
+    monkeypatch.setenv("ORDERDESK_TENANT", "acme")
+    code, out, _ = cli("stores", "test")
+    assert (code, out) == (0, "Store 1001 of tenant acme: OK, OrderDesk accepted the API key.\n")
+    assert desk.checked == [StoreRef(tenant="acme", store_id="1001")]

@@ -137,7 +137,9 @@ def _stores_remove(args: argparse.Namespace) -> int:
 def _stores_test(factory: GatewayFactory) -> Handler:
     async def check(args: argparse.Namespace) -> int:
         async with open_store() as store:
-            ref = choose_store(await store.stores(args.tenant), args.store).ref
+            # As the stdio server and the orders commands choose it: --tenant, else ORDERDESK_TENANT.
+            tenant = args.tenant or os.environ.get("ORDERDESK_TENANT", "").strip() or DEFAULT_TENANT
+            ref = choose_store(await store.stores(tenant), args.store).ref
             try:
                 async with factory(store) as gateway:
                     await gateway.check_connection(ref)
@@ -203,5 +205,5 @@ def register(subparsers: Subparsers, *, gateway_factory: GatewayFactory | None =
     test = _command(
         ss, "test", _stores_test(gateway_factory or _http_gateway), "check a store's key with OrderDesk"
     )
-    test.add_argument("--tenant", default=DEFAULT_TENANT)
+    test.add_argument("--tenant", default=None, help="the tenant (default: ORDERDESK_TENANT, else default)")
     test.add_argument("--store", help="store id or alias (optional when the tenant has one store)")
