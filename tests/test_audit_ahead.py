@@ -104,3 +104,61 @@ async def test_an_attempt_that_cannot_be_recorded_sends_nothing() -> None:
         await _update(disk, gateway)(UpdateOrderCommand.parse(STORE, "500001", {"email": "new@example.com"}))
     assert "PUT" not in events
     assert gateway.docs["500001"]["email"] == "old@example.com"
+
+
+class _Damaged(FakeAuditLog):
+    """An audit log whose last line was cut off (a crash mid-append): appending fails, not with OSError."""
+
+    async def append(self, record: AuditRecord) -> None:
+        raise ValueError("Input data was truncated")
+
+
+async def test_an_attempt_that_fails_otherwise_than_with_oserror_is_the_same_clear_error() -> None:
+    # Any other error of the append killed its task and reached the caller as an exception group.
+    audited = AuditedWrite(audit=_Damaged(), clock=FakeClock())
+    sent: list[str] = []
+
+    async def put() -> None:
+        sent.append("PUT")
+
+    with pytest.raises(AuditUnavailable):
+        async with audited.ahead(STORE, "orders_update", order_id="500001") as pending:
+            await pending.send(put)
+    assert sent == []
+
+
+async def test_a_call_cancelled_as_its_attempt_starts_closes_it_and_stays_usable() -> None:
+    # Cancelled on entering ahead(), the attempt's task group was left entered: the next cancel scope
+    # exit raised "Attempted to exit a cancel scope that isn't the current task's", and the attempt,
+    # appended all the same, had no outcome.
+    disk = FakeAuditLog()
+    audited = AuditedWrite(audit=disk, clock=FakeClock())
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        async with audited.ahead(STORE, "orders_update", order_id="500001") as pending:
+            await pending.send(anyio.lowlevel.checkpoint)
+    assert scope.cancelled_caught
+    await anyio.sleep(0)  # this task is not left cancelled
+    assert [(r.outcome, r.error) for r in disk.records] == [("attempt", None), ("error", NOT_SENT)]
+    assert disk.records[0].attempt_id == disk.records[1].attempt_id
+
+
+class _Yields(FakeAuditLog):
+    """An audit log whose append waits its turn (the real one takes a lock and a thread)."""
+
+    async def append(self, record: AuditRecord) -> None:
+        await anyio.lowlevel.checkpoint()
+        await super().append(record)
+
+
+async def test_the_outcome_of_a_write_that_landed_is_recorded_even_when_the_call_is_cancelled() -> None:
+    disk = _Yields()
+    audited = AuditedWrite(audit=disk, clock=FakeClock())
+    with anyio.CancelScope() as scope:
+        async with audited.ahead(STORE, "orders_update", order_id="500001") as pending:
+
+            async def put_then_cancelled() -> None:
+                scope.cancel()  # the call is cancelled just as OrderDesk answers
+
+            await pending.send(put_then_cancelled)
+    assert [r.outcome for r in disk.records] == ["attempt", "ok"]

@@ -112,14 +112,16 @@ class PendingAttempt:
         self._changes = changes
         self._appended = anyio.Event()
         self._attempt: str | None = None
-        self._failure: OSError | None = None
+        self._failure: Exception | None = None
         self._sent = False
         self._tasks = anyio.create_task_group()
 
     async def __aenter__(self) -> PendingAttempt:
         await self._tasks.__aenter__()
         self._tasks.start_soon(self._append)
-        await anyio.lowlevel.checkpoint()  # the append starts (its write and fsync are under way) first
+        # The append starts (its write and fsync under way) before the caller's read. Not a
+        # cancellable checkpoint: cancelled here, the task group would be left entered.
+        await anyio.lowlevel.cancel_shielded_checkpoint()
         return self
 
     async def _append(self) -> None:
@@ -129,8 +131,8 @@ class PendingAttempt:
                     self._audit, self._clock, store=self._store, tool=self._tool, order_id=self._order_id,
                     changes=self._changes, resource=self._resource,
                 )  # fmt: skip
-        except OSError as exc:  # the agent gets a line it can act on, the operator the cause
-            _log.error("audit log: the attempt of a %s could not be appended: %s", self._tool, exc)
+        except Exception as exc:  # a full disk, a damaged last line: the agent gets a line it can act on
+            _log.error("audit log: the attempt of a %s could not be appended: %r", self._tool, exc)
             self._failure = exc
         finally:
             self._appended.set()
@@ -154,15 +156,21 @@ class PendingAttempt:
             with anyio.CancelScope(shield=True):
                 await self._outcome(self._order_id, error)
             raise
-        await self._outcome(result_id(result) or self._order_id, None)
+        with anyio.CancelScope(shield=True):  # the write landed: its outcome is recorded, whatever comes
+            await self._outcome(result_id(result) or self._order_id, None)
         return result
 
     async def _outcome(self, order_id: str | None, error: str | None) -> None:
+        """Append the attempt's outcome. A failure is logged, not raised: the write's own result (or
+        error) is what the caller must see, and ``audit verify`` reports the attempt left open."""
         assert self._attempt is not None
-        await audit_attempt_outcome(
-            self._audit, self._clock, self._attempt, store=self._store, tool=self._tool, order_id=order_id,
-            error=error, resource=self._resource,
-        )  # fmt: skip
+        try:
+            await audit_attempt_outcome(
+                self._audit, self._clock, self._attempt, store=self._store, tool=self._tool,
+                order_id=order_id, error=error, resource=self._resource,
+            )  # fmt: skip
+        except Exception as exc:
+            _log.error("audit log: the outcome of a %s could not be appended: %r", self._tool, exc)
 
     async def __aexit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
