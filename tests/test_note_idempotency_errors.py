@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
@@ -46,7 +47,7 @@ class Records(MemoryOrderCache):
         await super().set(key, value, ttl=ttl)
 
 
-def _note(records: Records) -> tuple[AddOrderNote, SimulatorState]:
+def _note(records: Records, lock: MemoryWriteLock | None = None) -> tuple[AddOrderNote, SimulatorState]:
     state = SimulatorState()
     state.faults.rate_limit_enabled = False
     state.add_store(STORE_ID, "k")
@@ -54,7 +55,7 @@ def _note(records: Records) -> tuple[AddOrderNote, SimulatorState]:
     clock = FakeClock()
     note = AddOrderNote(
         actions=SimulatedOrderGateway(state), records=records, cache=MemoryOrderCache(clock=clock),
-        audit=FakeAuditLog(), clock=clock, lock=MemoryWriteLock(clock=clock),
+        audit=FakeAuditLog(), clock=clock, lock=lock or MemoryWriteLock(clock=clock),
     )  # fmt: skip
     return note, state
 
@@ -84,3 +85,27 @@ async def test_a_note_added_whose_record_could_not_be_saved_is_reported_added() 
         await note(AddNoteCommand.parse(STORE, "500001", "hi", idempotency_key="n1"))
     assert "a note with this key is still being added" in str(caught.value)
     assert len(state.history(STORE_ID, "500001")) == 1
+
+
+async def test_a_note_stopped_while_it_waits_for_the_order_lock_leaves_its_key_free() -> None:
+    # The key was claimed before the lock was taken: a call cancelled while it waited (its deadline, the
+    # client) marked the key "not confirmed" for a note never sent, and a retry was refused.
+    records = Records(clock=FakeClock())
+    note, state = _note(records)
+    lock = note._lock
+    assert lock is not None
+    release = anyio.Event()
+
+    async def update_holding_the_order() -> None:
+        async with lock.hold(STORE, "order:500001"):
+            await release.wait()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(update_holding_the_order)
+        await anyio.wait_all_tasks_blocked()
+        with anyio.move_on_after(0.05):
+            await note(AddNoteCommand.parse(STORE, "500001", "hi", idempotency_key="n1"))
+        release.set()
+    assert state.history(STORE_ID, "500001") == []
+    result = await note(AddNoteCommand.parse(STORE, "500001", "hi", idempotency_key="n1"))
+    assert (result.note, result.history_count) == ("hi", 1)

@@ -86,11 +86,15 @@ class AddOrderNote:
             OrderNotFound, UpstreamRejected and the gateway's other upstream errors.
         """
         change = (Change(field="order_history", after=cmd.note),)
+        # The order's lock first, then the key's claim: a call stopped while it waits for the lock
+        # has claimed nothing, so its key is not left "unconfirmed" for a note never sent.
+        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
         try:
-            if cmd.idempotency_key is None:
-                result, replayed = await self._add(cmd), False
-            else:
-                result, replayed = await self._once(cmd, cmd.idempotency_key)
+            async with held:
+                if cmd.idempotency_key is None:
+                    result, replayed = await self._add(cmd), False
+                else:
+                    result, replayed = await self._once(cmd, cmd.idempotency_key)
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=cmd.order_id, outcome="error",
@@ -153,13 +157,12 @@ class AddOrderNote:
         return result, False
 
     async def _add(self, cmd: AddNoteCommand) -> AddedNote:
-        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
-        async with held:
-            try:
-                order = await self._actions.add_history_note(cmd.store, cmd.order_id, cmd.note)
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await self._invalidations.after_write(cmd.store, cmd.order_id)
+        """Post the note (the caller holds the order's lock) and invalidate what it made stale."""
+        try:
+            order = await self._actions.add_history_note(cmd.store, cmd.order_id, cmd.note)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._invalidations.after_write(cmd.store, cmd.order_id)
         history = order.doc.get("order_history")
         # the fingerprint orders_get would show: OrderDesk's GET carries no order_history
         plain = Order.from_document({k: v for k, v in order.doc.items() if k != "order_history"})
