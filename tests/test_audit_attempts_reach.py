@@ -17,6 +17,7 @@ from dependency_injector import providers
 from orderdesk_mcp.adapters.jsonl_audit_log import JsonlAuditLog
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.use_cases.audited_write import NOT_SENT
 from orderdesk_mcp.entrypoints.cli import main
 from orderdesk_mcp.entrypoints.container import Container
 from orderdesk_mcp.ports.audit import AuditRecord
@@ -160,10 +161,10 @@ def _update_item(state: SimulatorState) -> tuple[dict[str, Any], list[Bracket]]:
 
 def _adjust_stock(state: SimulatorState) -> tuple[dict[str, Any], list[Bracket]]:
     state.faults.drop_next(1, method="PUT", path_prefix="/inventory-items/2502")
-    # Lost before OrderDesk saved it: the next round reads the stock unchanged and applies the delta once.
+    # Lost: the next round reads the stock, cannot tell whether ours landed, and sends nothing more.
     return {"item_id": 2502, "delta": 3}, [
         ("inventory_adjust_stock", None, "inventory:2502", "error", LOST),
-        ("inventory_adjust_stock", None, "inventory:2502", "ok", None),
+        ("inventory_adjust_stock", None, "inventory:2502", "error", NOT_SENT),
     ]
 
 

@@ -175,13 +175,19 @@ async def test_an_adjustment_whose_answer_was_lost_while_the_stock_moved_too_is_
     assert world.audit.records[-1].outcome == "error"
 
 
-async def test_an_adjustment_whose_answer_was_lost_before_it_landed_is_applied_once() -> None:
+async def test_a_lost_adjustment_whose_stock_reads_unchanged_is_an_unknown_outcome() -> None:
+    # Unchanged may mean ours never landed, or landed and was undone by an equal and opposite change
+    # (a sale of 5 after our +5): applying the delta again could count it twice.
     world = World()
     world.upstream.fail_next("replace_item", UpstreamUnavailable("connection lost", maybe_sent=True))
-    result = await world.adjust()(plus_five())  # the stock read again is the one we read: it did not land
-    assert world.requests == ["GET 10", "PUT 15", "GET 10", "PUT 15", "GET 15"]
-    assert world.stock == 15
-    assert (result.stock_before, result.stock_after) == (10, 15)
+    with pytest.raises(OutcomeUnknown) as caught:
+        await world.adjust()(plus_five())
+    assert str(caught.value) == (
+        "OrderDesk did not confirm the stock adjustment of inventory item 2501 (its answer was lost; "
+        "the stock was 10, we sent 15, it is now 10); it may or may not have happened."
+    )
+    assert world.requests == ["GET 10", "PUT 15", "GET 10"]  # never sent a second time
+    assert world.stock == 10
 
 
 async def test_update_after_a_503_on_its_put_merges_its_changes_onto_a_fresh_read() -> None:

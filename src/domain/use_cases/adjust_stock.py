@@ -10,9 +10,9 @@ and the PUT are taken before the read, so nothing waits between them. A PUT that
 429 or a 5xx is never re-sent as it was: the next round (``WriteRounds``, as for orders) reads
 the item again and applies the delta to the stock it finds. A PUT whose answer was lost may
 have landed: the next round's read decides. Showing exactly the stock it sent, the adjustment
-is done; showing the stock it read, it did not land and the delta is applied again; showing
-anything else, someone else changed the stock too and whether ours landed cannot be told, so
-it ends with ``OutcomeUnknown`` giving the figures rather than risk counting the delta twice.
+is done; showing anything else (even the stock it read, which an equal and opposite change
+after ours would also show), whether ours landed cannot be told, so it ends with
+``OutcomeUnknown`` giving the figures rather than risk counting the delta twice.
 A simple adjustment costs one GET, one PUT and the verifying GET; the PUT's audit attempt is
 appended while the GET is in flight.
 """
@@ -152,15 +152,14 @@ class AdjustStock:
                 earlier, sent = run.unconfirmed
                 if item.stock == sent:
                     return _Adjusted(item, earlier, sent)  # the earlier PUT landed after all
-                if item.stock != earlier:
-                    # Something else changed the stock too, so whether ours landed cannot be told:
-                    # a delta applied again could count twice. The agent decides, with the figures.
-                    now = item.stock
-                    raise OutcomeUnknown(
-                        f"stock adjustment of inventory item {item_id}",
-                        f"its answer was lost; the stock was {earlier}, we sent {sent}, it is now {now}",
-                    )
-                # Unchanged since our read: ours did not land, so the delta is applied once, below.
+                # Anything else cannot be told apart: the stock it read again may be ours undone by
+                # an equal and opposite change, and any other may hide ours too. A delta applied
+                # again could count twice, so the agent decides, with the figures.
+                now = item.stock
+                raise OutcomeUnknown(
+                    f"stock adjustment of inventory item {item_id}",
+                    f"its answer was lost; the stock was {earlier}, we sent {sent}, it is now {now}",
+                )
             before = item.stock
             if before is None:
                 raise UpstreamRejected(f"inventory item {item_id} has no readable stock")
