@@ -226,6 +226,24 @@ async def test_a_lock_our_own_resent_set_finds_taken_is_recognized_as_ours(
     assert await admin.get(key) is None
 
 
+async def test_an_unanswered_ownership_check_is_made_again_rather_than_read_as_not_ours(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # As above, but the one check of our token (the renew script) is answered after op_timeout: that
+    # read as "not ours", the check was never made again, the write waited to its deadline and our
+    # token stayed for its whole lease.
+    key = replica.key(STORE, "order:1")
+
+    async def then_a_late_check() -> None:
+        link.arm(Fault(b"EVALSHA", late=LATE))
+
+    link.arm(Fault(b"SET", reset=True, before=then_a_late_check))
+    with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
+        async with replica.hold(STORE, "order:1"):
+            pass
+    assert await admin.get(key) is None
+
+
 async def test_a_lock_taken_by_a_set_whose_answer_was_lost_is_released_after_the_write(
     replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
 ) -> None:

@@ -140,12 +140,20 @@ class RedisWriteLock(BackgroundJob):
                 if taken is _FAILED:
                     if started is None:
                         return False
+                elif taken:
+                    return True
                 # The first time the lock is found taken it may be by our own SET: redis-py re-sends a
                 # command once after a dropped connection, and the re-sent SET NX finds our token.
-                elif taken or ((maybe_ours or started is None) and await self._is_ours(key, token)):
-                    return True
-                elif started is None:
-                    started = self._clock.monotonic()
+                # Until a check says it is not ours, it may be (an unanswered check proves nothing).
+                else:
+                    if maybe_ours or started is None:
+                        maybe_ours = True
+                        ours = await self._is_ours(key, token)
+                        if ours:
+                            return True
+                        maybe_ours = ours is None
+                    if started is None:
+                        started = self._clock.monotonic()
                 remaining = self._time_left(resource)
                 await self._clock.sleep(poll if remaining is None else min(poll, remaining))
                 poll = min(poll * 2, _MAX_POLL)
@@ -187,9 +195,11 @@ class RedisWriteLock(BackgroundJob):
                         self._lease_ms / 1000,
                     )
 
-    async def _is_ours(self, key: str, token: str) -> bool:
-        """Whether the lock holds our token (its lease then restarts): a lost SET may have landed."""
-        return bool(await self._call("acquire", self._renew(keys=[key], args=[token, self._lease_ms])) == 1)
+    async def _is_ours(self, key: str, token: str) -> bool | None:
+        """Whether the lock holds our token (its lease then restarts): a lost SET may have landed.
+        None when Redis did not answer."""
+        answer = await self._call("acquire", self._renew(keys=[key], args=[token, self._lease_ms]))
+        return None if answer is _FAILED else answer == 1
 
     async def _let_go(self, key: str, token: str) -> None:
         """Delete the lock if it holds our token; shielded, so a cancelled call frees it too.
