@@ -25,8 +25,10 @@ INITIALIZE = {
 }  # fmt: skip
 
 
-async def _status(url: str, host: str) -> int:
+async def _status(url: str, host: str, token: str | None = None) -> int:
     headers = {"Host": host, "Accept": "application/json, text/event-stream"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     async with (
         aiohttp.ClientSession() as session,
         session.post(url, json=INITIALIZE, headers=headers) as answer,
@@ -60,3 +62,14 @@ def test_bound_to_every_interface_the_ready_line_gives_a_usable_url(tmp_path: Pa
         "machine's address",
         f"orderdesk-mcp: MCP over streamable HTTP at http://127.0.0.1:{port}/mcp (ready)",
     ]
+
+
+async def test_with_the_setting_a_wildcard_bind_still_answers_the_url_it_prints(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, ORDERDESK_HTTP_TOKEN=TOKEN, ORDERDESK_ALLOWED_HOSTS="mcp.example.com")
+    with http_server(env, "--host", "0.0.0.0") as server:
+        printed = server.base_url.removeprefix("http://")  # 127.0.0.1:PORT
+        got = [
+            await _status(server.mcp_url, host, TOKEN)
+            for host in (printed, "mcp.example.com", "evil.example")
+        ]
+    assert got == [200, 200, 421]

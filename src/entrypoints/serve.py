@@ -170,14 +170,18 @@ def _transport_security(allowed: str, host: str) -> TransportSecuritySettings | 
 
     On a loopback address the SDK answers only Host headers naming loopback (421 otherwise),
     which shuts out a reverse proxy on the same machine that forwards the public name. The
-    names listed are answered too, on any port, and browsers' Origin from them (http and https).
+    names listed are answered too, on any port, and browsers' Origin from them (http and https);
+    so are loopback and the bound address, whatever the bind. Set, the check applies to every
+    bind (the SDK checks nothing on other addresses).
     """
     names = [name.strip().lower() for name in allowed.split(",") if name.strip()]
     if not names:
         return None
     from mcp.server.transport_security import TransportSecuritySettings
 
-    hosts = [*_LOOPBACK_HOSTS, *names] if _is_loopback(host) else names
+    # Loopback names always (the URL the ready line prints), and the bound address itself.
+    bound = [] if host in ("0.0.0.0", "::") else [f"[{host}]" if ":" in host else host]
+    hosts = list(dict.fromkeys([*_LOOPBACK_HOSTS, *bound, *names]))
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[form for name in hosts for form in (name, f"{name}:*")],
