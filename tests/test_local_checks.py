@@ -56,6 +56,8 @@ async def test_an_update_without_changes_is_refused_without_a_request(tmp_path: 
         ("2026-12-01T09:30:00Z", "2026-12-01 09:30:00"),
         ("2026-12-01T10:30:00+01:00", "2026-12-01 09:30:00"),
         ("2026-12-01T09:30:00", "2026-12-01 09:30:00"),  # no zone: UTC, as every date here
+        ("2026-1-5", "2026-01-05"),
+        ("2026-1-5 9:30:00", "2026-01-05 09:30:00"),
     ],
 )
 def test_dates_are_sent_as_orderdesk_documents_them(given: str, sent: str) -> None:

@@ -111,10 +111,9 @@ def _parse_utc_date(name: str, value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
     for form in _DATE_FORMATS:
         try:
-            datetime.strptime(text, form)
+            return datetime.strptime(text, form).strftime(form)  # zero-padded: "2026-1-5" -> "2026-01-05"
         except ValueError:
             continue
-        return text
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
