@@ -87,7 +87,9 @@ async def test_with_redis_down_each_process_takes_one_request_a_second_until_red
     private_redis: RedisServer, redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="orderdesk_mcp.adapters.redis_rate_limiter")
-    client = redis.asyncio.Redis.from_url(private_redis.url, socket_timeout=0.3, socket_connect_timeout=0.3)
+    # Patient timeouts: a stopped Redis refuses at once, and on a loaded CI machine a 0.3 s one once
+    # failed an acquire after the restart, an extra "unavailable" warning this test does not expect.
+    client = redis.asyncio.Redis.from_url(private_redis.url, socket_timeout=3.0, socket_connect_timeout=3.0)
     clock = FakeClock()
     try:
         limiter = RedisRateLimiter(client=client, burst=20, per_second=3.0, clock=clock, prefix=redis_prefix)
