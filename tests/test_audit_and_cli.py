@@ -125,11 +125,40 @@ async def test_reordered_records_are_reported(tmp_path: Path) -> None:
     assert (verify(path).ok, verify(path).bad_line) == (False, 2)
 
 
-async def test_a_line_that_is_not_json_is_reported(tmp_path: Path) -> None:
+async def test_a_line_that_is_not_json_is_reported_as_cut_off(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     await _write(path, 2)
     path.write_text(path.read_text() + "{oops\n")
-    assert (verify(path).bad_line, verify(path).reason) == (3, "not valid JSON")
+    report = verify(path)
+    assert (report.ok, report.records, report.cut_off) == (True, 2, (3,))
+
+
+async def test_a_record_replaced_by_a_line_that_is_not_json_breaks_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await _write(path, 3)
+    lines = _lines(path)
+    path.write_text("\n".join([lines[0], '{"cut', lines[2]]) + "\n")
+    report = verify(path)
+    assert (report.ok, report.bad_line, report.cut_off) == (False, 3, (2,))
+
+
+async def test_after_a_line_cut_off_by_a_crash_the_log_takes_records_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A process that stopped mid-append left half a line: every later append failed to read the last
+    # record's hash, so every write of every later process failed until someone edited the file.
+    path = tmp_path / "audit.jsonl"
+    await _write(path, 2)
+    path.write_bytes(path.read_bytes() + b'{"tool":"orders_update","outcome":"attempt","ha')
+    await _write(path, 1)
+    report = verify(path)
+    assert (report.ok, report.records, report.cut_off) == (True, 3, (3,))
+    assert _lines(path)[2] == '{"tool":"orders_update","outcome":"attempt","ha'
+    assert main(["audit", "verify", "--path", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"audit log {path}: 3 records, chain intact; line 3 cut off (the process stopped while writing; "
+        "that record is lost)\n"
+    )
 
 
 async def test_tail_returns_the_last_records_oldest_first(tmp_path: Path) -> None:

@@ -53,27 +53,45 @@ def _digest(entry: dict[str, Any]) -> str:
     return hashlib.sha256(_encoder.encode({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
 
 
-def _last_line(handle: IO[bytes]) -> bytes:
-    """The last non-empty line of the file, reading backwards chunk by chunk."""
-    end = handle.seek(0, os.SEEK_END)
-    buffer = b""
-    while end > 0:
-        start = max(0, end - _CHUNK)
-        handle.seek(start)
-        buffer = handle.read(end - start) + buffer
-        end = start
-        stripped = buffer.rstrip(b"\n")
-        if b"\n" in stripped:
-            return stripped.rsplit(b"\n", 1)[1]
-    return buffer.strip()
+def _record_hash(line: bytes) -> str | None:
+    """The ``hash`` of a record line; None for a line that is not one (cut off by a crash mid-write)."""
+    try:
+        entry = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return None
+    value = entry.get("hash") if isinstance(entry, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _last_hash(handle: IO[bytes]) -> str:
-    line = _last_line(handle)
-    if not line:
-        return GENESIS
-    value = msgspec.json.decode(line).get("hash")
-    return value if isinstance(value, str) else GENESIS
+    """The hash of the last whole record, reading backwards chunk by chunk.
+
+    A last line that is no record (a process stopped in the middle of writing it) is passed
+    over: the chain goes on from the record before it, and ``verify`` names the line. Refusing
+    to append after it would stop every write until someone edited the log by hand.
+    """
+    start = handle.seek(0, os.SEEK_END)
+    buffer = b""
+    while True:
+        lines = buffer.split(b"\n")
+        whole = lines if start == 0 else lines[1:]  # the first may be the tail of an earlier line
+        for line in reversed(whole):
+            if line.strip() and (found := _record_hash(line)) is not None:
+                return found
+        if start == 0:
+            return GENESIS
+        end, start = start, max(0, start - _CHUNK)
+        handle.seek(start)
+        buffer = handle.read(end - start) + buffer
+
+
+def _ends_cut_off(handle: IO[bytes]) -> bool:
+    """Whether the file's last line has no newline: a write the process did not finish."""
+    end = handle.seek(0, os.SEEK_END)
+    if end == 0:
+        return False
+    handle.seek(end - 1)
+    return handle.read(1) != b"\n"
 
 
 def _mask_key(directory: Path) -> bytes:
@@ -156,7 +174,9 @@ class JsonlAuditLog(NoOpLifespan):
             _keep_values(entry, self._values, self._key)
             entry["prev_hash"] = _last_hash(handle)
             entry["hash"] = _digest(entry)
-            handle.write(_encoder.encode(entry) + b"\n")
+            # A line cut off by a crash is ended first, so this record starts a line of its own.
+            head = b"\n" if _ends_cut_off(handle) else b""
+            handle.write(head + _encoder.encode(entry) + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
 
@@ -166,6 +186,8 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
 
     ``unfinished`` lists the lines of ``attempt`` records with no outcome after them: writes
     that may or may not have reached OrderDesk (the process stopped, or one is still running).
+    ``cut_off`` lists lines that are no record, a process having stopped while writing them:
+    the chain goes on from the record before each (so one removed would still break it).
     """
 
     ok: bool
@@ -173,6 +195,7 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     bad_line: int | None = None
     reason: str = ""
     unfinished: tuple[int, ...] = ()
+    cut_off: tuple[int, ...] = ()
 
 
 def verify(path: Path) -> VerifyReport:
@@ -181,6 +204,7 @@ def verify(path: Path) -> VerifyReport:
         return VerifyReport(ok=True, records=0)
     prev, count = GENESIS, 0
     open_attempts: dict[str, int] = {}
+    cut_off: list[int] = []
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -188,17 +212,17 @@ def verify(path: Path) -> VerifyReport:
             try:
                 entry = msgspec.json.decode(line)
             except msgspec.DecodeError:
-                return VerifyReport(ok=False, records=count, bad_line=number, reason="not valid JSON")
-            if not isinstance(entry, dict):
-                return VerifyReport(ok=False, records=count, bad_line=number, reason="not a record")
-            if entry.get("hash") != _digest(entry):
-                return VerifyReport(ok=False, records=count, bad_line=number, reason="record was edited")
-            if entry.get("prev_hash") != prev:
+                cut_off.append(number)  # the chain must go on from the record before it
+                continue
+            broken = (
+                "not a record" if not isinstance(entry, dict)
+                else "record was edited" if entry.get("hash") != _digest(entry)
+                else "chain broken (a record was removed or reordered)" if entry.get("prev_hash") != prev
+                else ""
+            )  # fmt: skip
+            if broken:
                 return VerifyReport(
-                    ok=False,
-                    records=count,
-                    bad_line=number,
-                    reason="chain broken (a record was removed or reordered)",
+                    ok=False, records=count, bad_line=number, reason=broken, cut_off=tuple(cut_off)
                 )
             prev, count = entry["hash"], count + 1
             attempt = entry.get("attempt_id")
@@ -207,7 +231,9 @@ def verify(path: Path) -> VerifyReport:
                     open_attempts[attempt] = number
                 else:
                     open_attempts.pop(attempt, None)
-    return VerifyReport(ok=True, records=count, unfinished=tuple(sorted(open_attempts.values())))
+    return VerifyReport(
+        ok=True, records=count, unfinished=tuple(sorted(open_attempts.values())), cut_off=tuple(cut_off)
+    )
 
 
 def tail(path: Path, n: int = 20) -> list[dict[str, Any]]:

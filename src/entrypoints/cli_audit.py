@@ -32,11 +32,20 @@ def _unfinished(report: VerifyReport) -> str:
     return f"; {what} {lines}): the write may or may not have reached OrderDesk, check the order there"
 
 
+def _cut_off(report: VerifyReport) -> str:
+    if not report.cut_off:
+        return ""
+    lines = ", ".join(str(n) for n in report.cut_off)
+    what = "line" if len(report.cut_off) == 1 else "lines"
+    return f"; {what} {lines} cut off (the process stopped while writing; that record is lost)"
+
+
 def _verify(args: argparse.Namespace) -> int:
     path = _path(args)
     report = verify(path)
     if report.ok:
-        sys.stdout.write(f"audit log {path}: {report.records} records, chain intact{_unfinished(report)}\n")
+        found = f"{report.records} records, chain intact{_unfinished(report)}{_cut_off(report)}"
+        sys.stdout.write(f"audit log {path}: {found}\n")
         return 0
     sys.stdout.write(f"audit log {path}: TAMPERED at line {report.bad_line}: {report.reason}\n")
     return 1
