@@ -190,7 +190,7 @@ def deadline_in(seconds: float, clock: FakeClock) -> CallContext:
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault(b"SET", nth=2, late=LATE), Fault(b"SET", nth=2, cut=True)],
+    [Fault(b"EVAL", nth=2, late=LATE), Fault(b"EVAL", nth=2, cut=True)],
     ids=["one-poll-answered-late", "redis-gone-while-waiting"],
 )
 async def test_a_failed_poll_while_another_replica_holds_the_lock_is_no_licence_to_write(
@@ -219,10 +219,26 @@ async def test_a_lock_our_own_resent_set_finds_taken_is_recognized_as_ours(
     # lost, and the re-sent one finds the key taken, by our own token. That read as another
     # replica's lock: the write waited to its deadline and the key stayed for its whole lease.
     key = replica.key(STORE, "order:1")
-    link.arm(Fault(b"SET", reset=True))
+    link.arm(Fault(b"EVAL", reset=True))
     with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
         async with replica.hold(STORE, "order:1"):
             assert await admin.get(key) is not None
+    assert await admin.get(key) is None
+
+
+async def test_a_later_poll_the_client_re_sent_finds_our_own_token_and_takes_the_lock(
+    replica: RedisWriteLock, clock: FakeClock, link: SlowLink, admin: redis.asyncio.Redis
+) -> None:
+    # Another replica holds the lock and lets go just as our second poll lands; that poll's answer
+    # is lost and redis-py re-sends it. A SET NX re-sent found our own token and read "taken": the
+    # write waited to its deadline and our token stayed for its whole lease (found in review).
+    key = replica.key(STORE, "order:1")
+    await admin.set(key, b"another-replica", px=10_000)
+    link.arm(Fault(b"EVAL", nth=2, reset=True, before=lambda: admin.delete(key)))
+    with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
+        async with replica.hold(STORE, "order:1"):
+            held = await admin.get(key)
+    assert held not in (None, b"another-replica")
     assert await admin.get(key) is None
 
 
@@ -235,9 +251,9 @@ async def test_an_unanswered_ownership_check_is_made_again_rather_than_read_as_n
     key = replica.key(STORE, "order:1")
 
     async def then_a_late_check() -> None:
-        link.arm(Fault(b"EVALSHA", late=LATE))
+        link.arm(Fault(b"EVAL", late=LATE))
 
-    link.arm(Fault(b"SET", reset=True, before=then_a_late_check))
+    link.arm(Fault(b"EVAL", reset=True, before=then_a_late_check))
     with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
         async with replica.hold(STORE, "order:1"):
             pass
@@ -250,7 +266,7 @@ async def test_a_lock_taken_by_a_set_whose_answer_was_lost_is_released_after_the
     # The SET landed but its answer came after op_timeout: Redis looked down, so the write went
     # ahead on the in-process lock, and the token it left kept every replica out for a lease.
     key = replica.key(STORE, "order:1")
-    link.arm(Fault(b"SET", late=LATE))
+    link.arm(Fault(b"EVAL", late=LATE))
     with anyio.fail_after(5), call_context(deadline_in(5, clock)):
         async with replica.hold(STORE, "order:1"):
             pass
@@ -264,7 +280,7 @@ async def test_a_lock_taken_by_a_set_whose_answer_was_lost_while_waiting_is_reco
     # later poll finds the lock held: by our own token, not by another writer.
     key = replica.key(STORE, "order:1")
     await admin.set(key, b"another-replica", px=10_000)
-    link.arm(Fault(b"SET", nth=2, before=lambda: admin.delete(key), late=LATE))
+    link.arm(Fault(b"EVAL", nth=2, before=lambda: admin.delete(key), late=LATE))
     with anyio.fail_after(5), call_context(deadline_in(5, clock)):
         async with replica.hold(STORE, "order:1"):
             assert await admin.get(key) not in (None, b"another-replica")
@@ -276,7 +292,7 @@ async def test_a_call_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind
 ) -> None:
     # The agent cancelled the call (or its deadline passed) between the SET and its answer.
     key = replica.key(STORE, "order:1")
-    link.arm(Fault(b"SET", late=LATE))
+    link.arm(Fault(b"EVAL", late=LATE))
     with anyio.fail_after(5), call_context(deadline_in(5, clock)):
         with anyio.move_on_after(OP_TIMEOUT / 2) as cancelled:
             async with replica.hold(STORE, "order:1"):

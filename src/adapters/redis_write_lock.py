@@ -57,6 +57,13 @@ _FAILURES = (RedisError, TimeoutError, OSError)
 _FIRST_POLL, _MAX_POLL = 0.002, 0.05
 _FAILED = object()  # what ``_call`` returns when Redis did not answer
 
+# Take the key if it is free or already ours (1), else 0: one round trip that a re-sent copy
+# (redis-py re-sends a command once after a dropped connection) cannot mistake for another holder.
+_ACQUIRE = (
+    "local held = redis.call('get', KEYS[1]) "
+    "if not held then redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2]) return 1 end "
+    "if held == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end return 0"
+)
 # Delete / extend the key only while it still holds our token.
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 _RENEW = (
@@ -114,46 +121,39 @@ class RedisWriteLock(BackgroundJob):
     async def _acquire(self, key: str, token: str, resource: str) -> bool:
         """Take the Redis lock; False when Redis is unreachable (in-process locking only).
 
-        Only a failure before any sign of another holder means unreachable: once the lock was
-        found held, its holder may still be writing, so failed polls go on to the deadline
-        like any other. A SET left unanswered may have landed: then a lock found held may be
-        our own, and a wait that ends without it (an error, a cancelled call) deletes our token.
-        A lock found held for the first time is checked for our token too (one round trip, on
-        contention only): the client's own re-send of a SET whose answer was lost finds it.
+        Each poll is one script that takes the key when it is free or already holds our token,
+        so an answer of "taken" always means another holder, even when the client re-sent a
+        poll whose first copy landed unanswered. Only a failure before any sign of another
+        holder means unreachable: once the lock was found held, its holder may still be
+        writing, so failed polls go on to the deadline like any other. A poll left unanswered
+        may have landed: a wait that then ends without the lock (an error, a cancelled call)
+        deletes our token, which only we can have set.
 
-        A cancelled call waits for its SET's answer (``op_timeout`` at most) rather than cut it
+        A cancelled call waits for its poll's answer (``op_timeout`` at most) rather than cut it
         off: cut off, its outcome is unknown and redis-py drops the connection, so the release
         would first reconnect, several round trips that a slow link does not fit in op_timeout.
+        Scripts are sent with EVAL, not EVALSHA: on a Redis that has not cached them (a first
+        write, a restart) EVALSHA takes three round trips.
         """
         started: float | None = None  # set when the lock is first found taken: a free lock is no wait
         poll = _FIRST_POLL
         maybe_ours = False  # our token may be in Redis
         try:
             while True:
-                was_ours, maybe_ours = maybe_ours, True  # until Redis answers "taken", the SET may land
-                setting = self._client.set(key, token, nx=True, px=self._lease_ms)
+                maybe_ours = True  # until Redis answers "taken by another", the poll may land
+                polling = self._client.eval(_ACQUIRE, 1, key, token, self._lease_ms)
                 with anyio.CancelScope(shield=True):
-                    taken = await self._call("acquire", setting)
-                if taken is not _FAILED and not taken:
-                    maybe_ours = was_ours
+                    answer = await self._call("acquire", polling)
+                if answer == 0:
+                    maybe_ours = False  # another holder: our token is not there
                 await anyio.lowlevel.checkpoint_if_cancelled()  # a cancelled call does not start its write
-                if taken is _FAILED:
+                if answer is _FAILED:
                     if started is None:
                         return False
-                elif taken:
+                elif answer == 1:
                     return True
-                # The first time the lock is found taken it may be by our own SET: redis-py re-sends a
-                # command once after a dropped connection, and the re-sent SET NX finds our token.
-                # Until a check says it is not ours, it may be (an unanswered check proves nothing).
-                else:
-                    if maybe_ours or started is None:
-                        maybe_ours = True
-                        ours = await self._is_ours(key, token)
-                        if ours:
-                            return True
-                        maybe_ours = ours is None
-                    if started is None:
-                        started = self._clock.monotonic()
+                elif started is None:
+                    started = self._clock.monotonic()
                 remaining = self._time_left(resource)
                 await self._clock.sleep(poll if remaining is None else min(poll, remaining))
                 poll = min(poll * 2, _MAX_POLL)
@@ -194,12 +194,6 @@ class RedisWriteLock(BackgroundJob):
                         key,
                         self._lease_ms / 1000,
                     )
-
-    async def _is_ours(self, key: str, token: str) -> bool | None:
-        """Whether the lock holds our token (its lease then restarts): a lost SET may have landed.
-        None when Redis did not answer."""
-        answer = await self._call("acquire", self._renew(keys=[key], args=[token, self._lease_ms]))
-        return None if answer is _FAILED else answer == 1
 
     async def _let_go(self, key: str, token: str) -> None:
         """Delete the lock if it holds our token; shielded, so a cancelled call frees it too.
