@@ -9,10 +9,9 @@ The lock is held from the read to the end of the verifying read, and the tokens 
 and the PUT are taken before the read, so nothing waits between them. A PUT that fails with a
 429 or a 5xx is never re-sent as it was: the next round (``WriteRounds``, as for orders) reads
 the item again and applies the delta to the stock it finds. A PUT whose answer was lost may
-have landed: the next round's read decides. Showing exactly the stock it sent, the adjustment
-is done; showing anything else (even the stock it read, which an equal and opposite change
-after ours would also show), whether ours landed cannot be told, so it ends with
-``OutcomeUnknown`` giving the figures rather than risk counting the delta twice.
+have landed, and no stock read afterwards can tell: the one it sent may be another change,
+the one it read ours undone. So it ends with ``OutcomeUnknown`` giving the figures (read, sent,
+read again) rather than risk counting the delta twice, or reporting done one never made.
 A simple adjustment costs one GET, one PUT and the verifying GET; the PUT's audit attempt is
 appended while the GET is in flight.
 """
@@ -150,11 +149,10 @@ class AdjustStock:
             item = await self._inventory.fetch_item(cmd.store, item_id)
             if run.unconfirmed is not None:
                 earlier, sent = run.unconfirmed
-                if item.stock == sent:
-                    return _Adjusted(item, earlier, sent)  # the earlier PUT landed after all
-                # Anything else cannot be told apart: the stock it read again may be ours undone by
-                # an equal and opposite change, and any other may hide ours too. A delta applied
-                # again could count twice, so the agent decides, with the figures.
+                # Whether ours landed cannot be told from the stock: the one we sent may be ours or
+                # another change (a restock after ours was lost), the one we read ours undone by an
+                # opposite one. A delta applied again could count twice, and one reported done may
+                # never have been made: the agent decides, with the figures.
                 now = item.stock
                 raise OutcomeUnknown(
                     f"stock adjustment of inventory item {item_id}",
