@@ -125,10 +125,17 @@ async def test_reordered_records_are_reported(tmp_path: Path) -> None:
     assert (verify(path).ok, verify(path).bad_line) == (False, 2)
 
 
-async def test_a_line_that_is_not_json_is_reported_as_cut_off(tmp_path: Path) -> None:
+async def test_a_line_that_is_not_json_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     await _write(path, 2)
     path.write_text(path.read_text() + "{oops\n")
+    assert (verify(path).ok, verify(path).bad_line, verify(path).reason) == (False, 3, "not valid JSON")
+
+
+async def test_a_record_that_ends_early_is_reported_as_cut_off(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await _write(path, 2)
+    path.write_text(path.read_text() + '{"tool":"orders_update","outc\n')
     report = verify(path)
     assert (report.ok, report.records, report.cut_off) == (True, 2, (3,))
 

@@ -186,8 +186,9 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
 
     ``unfinished`` lists the lines of ``attempt`` records with no outcome after them: writes
     that may or may not have reached OrderDesk (the process stopped, or one is still running).
-    ``cut_off`` lists lines that are no record, a process having stopped while writing them:
-    the chain goes on from the record before each (so one removed would still break it).
+    ``cut_off`` lists lines that begin a record but end early, a process having stopped while
+    writing them: the chain goes on from the record before each (so one removed would still
+    break it). A line that does not even begin like a record is reported as not valid JSON.
     """
 
     ok: bool
@@ -196,6 +197,9 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
     reason: str = ""
     unfinished: tuple[int, ...] = ()
     cut_off: tuple[int, ...] = ()
+
+
+_NOT_JSON = object()
 
 
 def verify(path: Path) -> VerifyReport:
@@ -212,10 +216,13 @@ def verify(path: Path) -> VerifyReport:
             try:
                 entry = msgspec.json.decode(line)
             except msgspec.DecodeError:
-                cut_off.append(number)  # the chain must go on from the record before it
-                continue
+                if line.startswith(b'{"'):  # a record begun and not finished
+                    cut_off.append(number)  # the chain must go on from the record before it
+                    continue
+                entry = _NOT_JSON  # no beginning of a record: written by something else
             broken = (
-                "not a record" if not isinstance(entry, dict)
+                "not valid JSON" if entry is _NOT_JSON
+                else "not a record" if not isinstance(entry, dict)
                 else "record was edited" if entry.get("hash") != _digest(entry)
                 else "chain broken (a record was removed or reordered)" if entry.get("prev_hash") != prev
                 else ""
