@@ -1,7 +1,9 @@
 """RedisWriteLock: the write-lock port across every process sharing one Redis.
 
-- **Taken** with ``SET key token NX PX lease``: the token is random per hold, so only its
-  holder can release it (compare-and-delete in one Lua script) or extend it.
+- **Taken** by one Lua script that sets ``key`` to our token with a ``lease`` when it is free,
+  or extends it when it already holds our token: the token is random per hold, so only its
+  holder can release it (compare-and-delete, one script too) or extend it, and a poll the
+  client re-sent after a dropped connection reads "ours", never "another holder".
 - **Kept** while the holder lives: one renewal task per process (running while it holds any
   lock) extends the lease of every lock it holds every ``lease / 3`` seconds
   (compare-and-``PEXPIRE``), however long a PUT takes. It runs in the adapter's own task
@@ -14,14 +16,14 @@
   queue on an in-process lock (:class:`MemoryWriteLock`), so only one of them polls Redis.
   A poll that fails once the lock was found held is no sign that its holder stopped writing:
   the wait goes on to the deadline, as for any held lock.
-- **Redis unreachable** (the first ``SET`` fails: an error or a timeout of ``op_timeout``):
+- **Redis unreachable** (the first poll fails: an error or a timeout of ``op_timeout``):
   the in-process lock alone serializes this process's writers, one warning is logged per
   outage, and nothing hangs. Replicas are then not serialized with each other until Redis
   answers again.
-- **Lost answers**: a ``SET`` whose answer never came may have taken the lock all the same,
+- **Lost answers**: a poll whose answer never came may have taken the lock all the same,
   so our token is deleted (compare-and-delete, within ``op_timeout``: the lease ends it if
-  that fails too) when the write or the wait ends; while waiting, a lock found held is first
-  checked for our own token. A call cancelled mid-``SET`` waits for its answer, then lets go.
+  that fails too) when the write or the wait ends. A call cancelled mid-poll waits for its
+  answer, then lets go.
 - **Lost lease**: a renewal that finds the lock no longer ours (the holder stalled past its
   lease) logs one warning; the write goes on, as there is no fencing token to stop it.
 
