@@ -99,13 +99,15 @@ class World:
 
     def adjust(self) -> AdjustStock:
         return AdjustStock(
-            inventory=self.gateway, lock=self.lock, cache=self.cache, audit=self.audit, clock=self.clock
-        )
+            inventory=self.gateway, lock=self.lock, cache=self.cache, audit=self.audit, clock=self.clock,
+            resilience=self.gateway.resilience,
+        )  # fmt: skip
 
     def update(self) -> UpdateInventoryItem:
         return UpdateInventoryItem(
-            inventory=self.gateway, lock=self.lock, cache=self.cache, audit=self.audit, clock=self.clock
-        )
+            inventory=self.gateway, lock=self.lock, cache=self.cache, audit=self.audit, clock=self.clock,
+            resilience=self.gateway.resilience,
+        )  # fmt: skip
 
     def a_sale_during_the_first_wait(self) -> None:
         self.clock.during_first_wait = self.upstream.sale

@@ -36,7 +36,7 @@ from orderdesk_mcp.domain.reach_results import StockAdjusted
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
-from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, PendingAttempt, Unaudited
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, attempt_ahead
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.domain.use_cases.write_rounds import PutFailed, WriteRounds, next_round
@@ -81,7 +81,7 @@ class AdjustStock:
         audited: AuditedWrite | None = None,
     ) -> None:
         """``resilience``: whose bucket the read's and the PUT's tokens are taken from before the
-        read; by default the gateway's own, when it has one (``ResilientInventoryGateway``)."""
+        read (``ResilientInventoryGateway.resilience``); None takes none ahead, as for orders."""
         self._inventory = inventory
         self._audited = audited
         self._lock = lock
@@ -90,9 +90,6 @@ class AdjustStock:
         self._invalidations = (
             invalidations if invalidations is not None else Invalidations(cache=cache, clock=clock, ttl=0.0)
         )
-        if resilience is None:
-            own = getattr(inventory, "resilience", None)
-            resilience = own if isinstance(own, Resilience) else None
         self._writes = WriteRounds(
             clock=clock, policy=policy or ConflictPolicy(), resilience=resilience, jitter=jitter
         )
@@ -134,18 +131,13 @@ class AdjustStock:
             item_id=item_id, code=done.saved.code, stock_before=done.before, stock_after=done.after
         )
 
-    def _attempt(self, store: StoreRef, item_id: str) -> PendingAttempt | Unaudited:
-        """The round's PUT attempt record, appended (and fsynced) while the round reads."""
-        if self._audited is None:
-            return Unaudited()
-        return self._audited.ahead(store, TOOL, resource=f"inventory:{item_id}")
-
     async def _round(
         self, cmd: AdjustStockCommand, item_id: str, run: _Run, attempt: int
     ) -> _Adjusted | PutFailed:
         """Read, apply the delta, PUT, verify by a read (inside the item's lock and prepaid tokens)."""
         run.attempts = attempt
-        async with self._attempt(cmd.store, item_id) as pending:  # appended while we read
+        resource = f"inventory:{item_id}"
+        async with attempt_ahead(self._audited, cmd.store, TOOL, resource=resource) as pending:
             item = await self._inventory.fetch_item(cmd.store, item_id)
             if run.unconfirmed is not None:
                 earlier, sent = run.unconfirmed

@@ -27,7 +27,7 @@ from orderdesk_mcp.domain.use_cases._audit import audit_attempt, audit_attempt_o
 from orderdesk_mcp.ports.audit import AuditLog, FieldChange
 from orderdesk_mcp.ports.clock import Clock
 
-__all__ = ["NOT_SENT", "AuditedWrite", "PendingAttempt", "Unaudited"]
+__all__ = ["NOT_SENT", "AuditedWrite", "PendingAttempt", "Unaudited", "attempt_ahead"]
 
 _log = logging.getLogger(__name__)
 
@@ -87,6 +87,21 @@ class AuditedWrite:
         nothing of ours waits between the read and the write.
         """
         return PendingAttempt(self, store, _tool(tool), order_id, resource, changes)
+
+
+def attempt_ahead(
+    audited: AuditedWrite | None,
+    store: StoreRef,
+    tool: str,
+    *,
+    order_id: str | None = None,
+    resource: str | None = None,
+) -> PendingAttempt | Unaudited:
+    """A round's PUT attempt, appended while the round reads (:meth:`AuditedWrite.ahead`); a use
+    case built without an audit log (tests) records nothing."""
+    if audited is None:
+        return Unaudited()
+    return audited.ahead(store, tool, order_id=order_id, resource=resource)
 
 
 class PendingAttempt:

@@ -29,13 +29,12 @@ from orderdesk_mcp.domain.context import record_attempts
 from orderdesk_mcp.domain.errors import OrderDeskError, UpstreamRejected
 from orderdesk_mcp.domain.inventory import InventoryItem, validate_item_changes
 from orderdesk_mcp.domain.merge import diff, lost_fields, merge
-from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.reach_commands import UpdateItemCommand
 from orderdesk_mcp.domain.reach_errors import StaleItemFingerprint
 from orderdesk_mcp.domain.reach_results import UpdatedItem
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
-from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, PendingAttempt, Unaudited
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, attempt_ahead
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.domain.use_cases.write_rounds import PutFailed, WriteRounds, next_round
@@ -81,7 +80,7 @@ class UpdateInventoryItem:
         audited: AuditedWrite | None = None,
     ) -> None:
         """``resilience``: whose bucket the read's and the PUT's tokens are taken from before the
-        read; by default the gateway's own, when it has one (``ResilientInventoryGateway``)."""
+        read (``ResilientInventoryGateway.resilience``); None takes none ahead, as for orders."""
         self._inventory = inventory
         self._audited = audited
         self._lock = lock
@@ -90,9 +89,6 @@ class UpdateInventoryItem:
         self._invalidations = (
             invalidations if invalidations is not None else Invalidations(cache=cache, clock=clock, ttl=0.0)
         )
-        if resilience is None:
-            own = getattr(inventory, "resilience", None)
-            resilience = own if isinstance(own, Resilience) else None
         self._writes = WriteRounds(
             clock=clock, policy=policy or ConflictPolicy(), resilience=resilience, jitter=jitter
         )
@@ -145,16 +141,11 @@ class UpdateInventoryItem:
             dry_run=cmd.dry_run,
         )
 
-    def _attempt(self, store: StoreRef, item_id: str) -> PendingAttempt | Unaudited:
-        """The round's PUT attempt record, appended (and fsynced) while the round reads."""
-        if self._audited is None:
-            return Unaudited()
-        return self._audited.ahead(store, TOOL, resource=f"inventory:{item_id}")
-
     async def _round(self, cmd: UpdateItemCommand, run: _Run, attempt: int) -> _Finished | PutFailed:
         """Read, merge, PUT, verify by a read (inside the item's lock and prepaid tokens)."""
         run.attempts = attempt
-        async with self._attempt(cmd.store, cmd.item_id) as pending:  # appended while we read
+        resource = f"inventory:{cmd.item_id}"
+        async with attempt_ahead(self._audited, cmd.store, TOOL, resource=resource) as pending:
             current = await self._inventory.fetch_item(cmd.store, cmd.item_id)
             if run.sent and not lost_fields(current.doc, run.sent):
                 return _Finished(current, run.sent, "ok")  # the earlier PUT landed after all

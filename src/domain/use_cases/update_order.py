@@ -54,7 +54,7 @@ from orderdesk_mcp.domain.merge import diff, lost_fields, merge, validate_change
 from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.results import Change, UpdatedOrder
 from orderdesk_mcp.domain.use_cases._audit import Outcome, audit_mutation
-from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, PendingAttempt, Unaudited
+from orderdesk_mcp.domain.use_cases.audited_write import AuditedWrite, attempt_ahead
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.domain.use_cases.resilience import Resilience
 from orderdesk_mcp.domain.use_cases.write_rounds import WriteRounds, next_round
@@ -173,7 +173,10 @@ class UpdateOrder:
         failure: OrderDeskError | None = None
         for run.attempts in range(1, self._writes.attempts + 1):
             # The GET's and the PUT's tokens, and the PUT's audit attempt, all before the GET.
-            async with self._writes.tokens(cmd.store, 2), self._attempt(cmd) as pending:
+            async with (
+                self._writes.tokens(cmd.store, 2),
+                attempt_ahead(self._audited, cmd.store, TOOL, order_id=cmd.order_id) as pending,
+            ):
                 current = await self._gateway.fetch(cmd.store, cmd.order_id)
                 if sent and not lost_fields(current.doc, sent):
                     return _Finished(current, sent, "ok")  # the earlier PUT landed after all
@@ -211,12 +214,6 @@ class UpdateOrder:
             raise UpdateConflict(cmd.order_id, run.attempts, kept_changing)
         assert failure is not None  # every round that did not return set it
         raise failure
-
-    def _attempt(self, cmd: UpdateOrderCommand) -> PendingAttempt | Unaudited:
-        """The round's PUT attempt record, appended (and fsynced) while the round reads."""
-        if self._audited is None:
-            return Unaudited()
-        return self._audited.ahead(cmd.store, TOOL, order_id=cmd.order_id)
 
     async def _changed_since_read(self, cmd: UpdateOrderCommand, current: Order) -> list[str]:
         """Fields changed since the read the caller's fingerprint came from, when we still hold it."""
