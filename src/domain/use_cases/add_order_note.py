@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from typing import Any
 
 import anyio
@@ -30,6 +30,7 @@ from orderdesk_mcp.domain.reach_errors import NoteKeyReused
 from orderdesk_mcp.domain.reach_results import AddedNote
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases._order_lock import hold_order
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
@@ -88,7 +89,7 @@ class AddOrderNote:
         change = (Change(field="order_history", after=cmd.note),)
         # The order's lock first, then the key's claim: a call stopped while it waits for the lock
         # has claimed nothing, so its key is not left "unconfirmed" for a note never sent.
-        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
+        held = hold_order(self._lock, cmd.store, cmd.order_id)
         try:
             async with held:
                 if cmd.idempotency_key is None:

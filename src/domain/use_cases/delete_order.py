@@ -7,13 +7,12 @@ with a note that the first answer was lost, not as "not found".
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from orderdesk_mcp.domain.commands import DeleteOrderCommand
 from orderdesk_mcp.domain.context import current_call
 from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError, OrderNotFound
 from orderdesk_mcp.domain.results import DeletedOrder
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases._order_lock import hold_order
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
@@ -69,7 +68,7 @@ class DeleteOrder:
         note = ""
         # Under the order's write lock: an update through this service that is between its read
         # and its PUT finishes first, instead of failing half-way on a vanished order.
-        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
+        held = hold_order(self._lock, cmd.store, cmd.order_id)
         try:
             try:
                 async with held:

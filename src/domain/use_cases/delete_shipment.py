@@ -7,12 +7,11 @@ order lands between that update's PUT and its fill.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from orderdesk_mcp.domain.errors import ConfirmationRequired, OrderDeskError
 from orderdesk_mcp.domain.reach_commands import DeleteShipmentCommand
 from orderdesk_mcp.domain.reach_results import DeletedShipment
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
+from orderdesk_mcp.domain.use_cases._order_lock import hold_order
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
 from orderdesk_mcp.ports.audit import AuditLog
 from orderdesk_mcp.ports.cache import OrderCache
@@ -51,7 +50,7 @@ class DeleteShipment:
                 "Call shipments_delete again with confirm: true to delete it permanently.",
             )
         resource = f"shipment:{cmd.shipment_id}"
-        held = nullcontext() if self._lock is None else self._lock.hold(cmd.store, f"order:{cmd.order_id}")
+        held = hold_order(self._lock, cmd.store, cmd.order_id)
         try:
             async with held:
                 await self._shipments.delete_shipment(cmd.store, cmd.order_id, cmd.shipment_id)
