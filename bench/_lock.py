@@ -88,7 +88,7 @@ async def _overhead(redis_url: str, runs: int) -> dict[str, Any]:
         async with RedisWriteLock(client=client, clock=SystemClock(), prefix="bench-lock:") as shared:
             await _hold_seconds(shared, 20)  # warm the connection and the scripts
             redis_samples = await _hold_seconds(shared, runs)
-        round_trips = []  # for scale: the lock is one SET NX and one EVALSHA
+        round_trips = []  # for scale: the lock is two EVALs (acquire, then release)
         for _ in range(runs):
             started = time.perf_counter()
             await client.get("bench-lock:probe")
