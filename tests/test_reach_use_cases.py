@@ -222,6 +222,50 @@ async def test_a_shipment_lost_twice_is_outcome_unknown(world: World) -> None:
     )
 
 
+def _untracked(order_id: str, tracking: str = "n/a") -> AddShipmentCommand:
+    return AddShipmentCommand.parse(STORE, order_id, tracking_number=tracking, carrier_code="USPS")
+
+
+async def test_each_shipment_without_tracking_is_added_and_reported_added(world: World) -> None:
+    # Regression: the add was confirmed by looking for the same tracking number, which "n/a" never
+    # matches, so a saved shipment was reported as rejected, and an agent retrying added another.
+    first = await world.add_shipment()(_untracked("500003"))
+    second = await world.add_shipment()(_untracked("500003", "N/A"))
+    stored = world.state.orders(STORE_ID)["500003"]["order_shipments"]
+    assert (first.created, second.created) == (True, True)
+    assert [first.shipment.id, second.shipment.id] == [str(s["id"]) for s in stored]
+    assert [r.outcome for r in world.audit.records] == ["ok", "ok"]
+
+
+async def test_an_untracked_shipment_is_not_mistaken_for_one_of_another_carrier(world: World) -> None:
+    fedex = await world.add_shipment()(
+        AddShipmentCommand.parse(STORE, "500003", tracking_number="n/a", carrier_code="FedEx")
+    )
+    usps = await world.add_shipment()(_untracked("500003"))
+    assert usps.shipment.id != fedex.shipment.id
+    assert usps.shipment.carrier_code == "USPS"
+
+
+async def test_a_lost_answer_to_an_untracked_shipment_is_reconciled_without_a_duplicate(world: World) -> None:
+    await world.add_shipment()(_untracked("500004"))  # an older untracked shipment of the same carrier
+    world.state.faults.drop_next(1, after_processing=True, method="POST")
+    result = await world.add_shipment()(_untracked("500004"))
+    stored = world.state.orders(STORE_ID)["500004"]["order_shipments"]
+    assert result.created is True
+    assert len(stored) == 2
+    assert result.shipment.id == str(stored[1]["id"])
+
+
+async def test_an_untracked_shipment_lost_before_orderdesk_saw_it_is_sent_once_more(world: World) -> None:
+    await world.add_shipment()(_untracked("500005"))
+    world.state.faults.drop_next(1, method="POST")
+    result = await world.add_shipment()(_untracked("500005"))
+    stored = world.state.orders(STORE_ID)["500005"]["order_shipments"]
+    assert result.created is True
+    assert [str(s["id"]) for s in stored][1] == result.shipment.id
+    assert len(stored) == 2
+
+
 async def test_delete_of_a_shipment_needs_confirmation(world: World) -> None:
     added = await world.add_shipment()(_ups("500005"))
     delete = DeleteShipment(shipments=world.gateway, cache=world.cache, audit=world.audit, clock=world.clock)

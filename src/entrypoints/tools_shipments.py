@@ -72,13 +72,14 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
             "Add tracking to an order. Safe to repeat: if the order already has a shipment with this "
             "tracking number and carrier, it is returned with created: false and nothing is added; an "
             "interrupted add is checked against the order's shipments before anything is sent again. "
-            "Without tracking_url OrderDesk guesses it from the carrier. Shipments with tracking number "
-            "'n/a' are never matched, so each such call adds one. Returns the shipment, created and the "
-            "order's new fingerprint."
+            "Without tracking_url OrderDesk guesses it from the carrier. Tracking number 'n/a' (none) is "
+            "never matched, so each such call adds one more shipment: do not repeat it. Returns the "
+            "shipment, created and the order's new fingerprint."
         ),
         structured_output=True,
+        # Not idempotent as a whole: a call with tracking number 'n/a' adds a shipment every time.
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
         ),
     )
     async def shipments_add(

@@ -4,7 +4,9 @@ A shipment is identified by its tracking number and carrier (``domain.shipment``
 order's write lock the order's shipments are listed first: one already there is returned with
 ``created: False`` and nothing is sent. OrderDesk's own duplicate answer ("Shipment Not
 Added") means the same. A POST whose answer was lost is never re-sent blind: the shipments
-are listed again, and only when the shipment is not there is it sent once more.
+are listed again, and only when the shipment is not there is it sent once more. A shipment
+without a tracking number (``"n/a"``) is never unique: each call adds one, and the one it added
+is the new untracked shipment of that carrier, one whose id the first listing did not have.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from orderdesk_mcp.domain.reach_commands import AddShipmentCommand
 from orderdesk_mcp.domain.reach_errors import DuplicateShipment
 from orderdesk_mcp.domain.reach_results import AddedShipment
 from orderdesk_mcp.domain.results import Change
-from orderdesk_mcp.domain.shipment import NewShipment, Shipment, find_shipment
+from orderdesk_mcp.domain.shipment import NewShipment, Shipment, find_added, find_shipment
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._reach_outcome import may_have_written
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
@@ -61,11 +63,12 @@ class AddShipment:
         change = (Change(field="order_shipments", after=new.body()),)
         try:
             async with self._lock.hold(store, f"order:{order_id}"):
-                existing = find_shipment(await self._shipments.shipments(store, order_id), new)
+                listed = await self._shipments.shipments(store, order_id)
+                existing = find_shipment(listed, new)
                 if existing is not None:
                     shipment, created = existing, False
                 else:
-                    shipment, created = await self._add(store, order_id, new)
+                    shipment, created = await self._add(store, order_id, new, {s.id for s in listed})
             order = await self._gateway.fetch(store, order_id)
         except OrderDeskError as exc:
             await audit_mutation(
@@ -80,7 +83,10 @@ class AddShipment:
         )  # fmt: skip
         return AddedShipment(shipment=shipment, created=created, order_fingerprint=order.fingerprint)
 
-    async def _add(self, store: StoreRef, order_id: str, new: NewShipment) -> tuple[Shipment, bool]:
+    async def _add(
+        self, store: StoreRef, order_id: str, new: NewShipment, known_ids: set[str]
+    ) -> tuple[Shipment, bool]:
+        """POST ``new``, then find it among the order's shipments (``known_ids``: listed before)."""
         for attempt in (1, 2):
             created, lost = True, False
             try:
@@ -95,7 +101,9 @@ class AddShipment:
                 lost = True
             finally:
                 await self._invalidations.after_write(store, order_id)
-            found = find_shipment(await self._shipments.shipments(store, order_id), new)
+            # A duplicate answer means one was already there: any untracked one of the carrier will do.
+            listed = await self._shipments.shipments(store, order_id)
+            found = find_added(listed, new, known_ids if created else ())
             if found is not None:
                 return found, created
             if not lost:
