@@ -13,6 +13,8 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.context import ClientRequestContext
+from mcp.types import ElicitRequestParams, ElicitResult
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -81,6 +83,24 @@ async def test_streamable_http_server_lists_and_reads_sample_orders(http_server:
             got = await client.call_tool("orders_get", {"order_id": first["id"]})
     assert got.structured_content is not None
     assert got.structured_content["order"]["id"] == first["id"]
+
+
+async def test_a_delete_over_stateless_http_asks_the_person_through_the_call_result(http_server: str) -> None:
+    # 2026-07-28 carries the question in the call's result and the answer in the next call, with
+    # the request state round-tripping through the client: no session on the server is needed.
+    asked: list[str] = []
+
+    async def accept(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    with anyio.fail_after(30):
+        async with Client(http_server, elicitation_callback=accept) as client:
+            deleted = await client.call_tool("orders_delete", {"order_id": "500001"})
+            gone = await client.call_tool("orders_get", {"order_id": "500001"})
+    assert deleted.structured_content == {"deleted": True, "order_id": "500001"}
+    assert asked == ["Delete order 500001 permanently?"]
+    assert gone.is_error
 
 
 def test_a_bad_setting_stops_start_up_with_one_line_naming_the_variable(tmp_path: Path) -> None:

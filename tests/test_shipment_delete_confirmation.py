@@ -7,7 +7,7 @@ The README says a delete without ``confirm`` asks the person when the client sup
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from mcp import Client
@@ -43,28 +43,37 @@ def _shipments(state: SimulatorState) -> list[Any]:
     return list(state.orders(STORE)[ORDER].get("order_shipments") or [])
 
 
-async def _delete(tmp_path: Path, state: SimulatorState, shipment: str, answer: Any, asked: list[str]) -> Any:
+Mode = Literal["legacy", "auto"]  # a request mid-call / the SDK's default, asked through the call's result
+
+
+async def _delete(
+    tmp_path: Path, state: SimulatorState, shipment: str, answer: Any, asked: list[str], mode: Mode = "legacy"
+) -> Any:
     server = create_server(make_container(tmp_path, state=state))
     async with Client(
-        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer, asked)
+        server, raise_exceptions=True, mode=mode, elicitation_callback=_answering(answer, asked)
     ) as c:
         return await c.call_tool("shipments_delete", {"order_id": ORDER, "shipment_id": shipment})
 
 
-async def test_an_accepted_confirmation_deletes_the_shipment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_an_accepted_confirmation_deletes_the_shipment(tmp_path: Path, mode: Mode) -> None:
     state, shipment = _state()
     asked: list[str] = []
     result = await _delete(
-        tmp_path, state, shipment, ElicitResult(action="accept", content={"confirm": True}), asked
+        tmp_path, state, shipment, ElicitResult(action="accept", content={"confirm": True}), asked, mode
     )
     assert not result.is_error, result.content
     assert asked == [f"Delete shipment {shipment} of order {ORDER} permanently?"]
     assert _shipments(state) == []
 
 
-async def test_a_declined_confirmation_says_so_and_deletes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_declined_confirmation_says_so_and_deletes_nothing(tmp_path: Path, mode: Mode) -> None:
     state, shipment = _state()
-    result = await _delete(tmp_path, state, shipment, ElicitResult(action="decline"), [])
+    asked: list[str] = []
+    result = await _delete(tmp_path, state, shipment, ElicitResult(action="decline"), asked, mode)
+    assert asked == [f"Delete shipment {shipment} of order {ORDER} permanently?"]
     assert error_text(result) == (
         f"The person declined deleting shipment {shipment} of order {ORDER}; nothing was deleted. "
         "Do not retry without asking them."

@@ -6,7 +6,7 @@ import json
 import re
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from mcp import Client
@@ -278,26 +278,110 @@ UNCONFIRMED = (
 )
 
 
+# "legacy": a handshake-era protocol, asked with a request mid-call; "auto": the SDK client's default,
+# 2026-07-28, asked through the call's result (InputRequiredResult) before the tool runs.
+MODES = ["legacy", "auto"]
+
+
+def _asking(result: ElicitResult | ErrorData, asked: list[str]) -> Any:
+    async def callback(
+        context: ClientRequestContext, params: ElicitRequestParams
+    ) -> ElicitResult | ErrorData:
+        asked.append(params.message)
+        return result
+
+    return callback
+
+
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "answer",
     [
         ElicitResult(action="decline"),
         ElicitResult(action="cancel"),
-        ElicitResult(action="accept"),  # no content: treated as declined
         ElicitResult(action="accept", content={"confirm": False}),
     ],
 )
 async def test_a_declined_delete_confirmation_says_so_and_deletes_nothing(
-    tmp_path: Path, answer: ElicitResult
+    tmp_path: Path, answer: ElicitResult, mode: Literal["legacy", "auto"]
 ) -> None:
     state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
+    asked: list[str] = []
+    async with Client(
+        server, raise_exceptions=True, mode=mode, elicitation_callback=_asking(answer, asked)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert error_text(result) == DECLINED
+    assert asked == ["Delete order 500001 permanently?"]
+    assert "500001" in state.orders(STORE)
+
+
+async def test_an_accepted_confirmation_without_content_deletes_nothing(tmp_path: Path) -> None:
+    state = seeded_state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    answer = ElicitResult(action="accept")
     async with Client(
         server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == DECLINED
     assert "500001" in state.orders(STORE)
+
+
+async def test_a_2026_07_28_client_is_asked_through_the_call_result_and_a_yes_deletes(tmp_path: Path) -> None:
+    # Regression: on 2026-07-28 there is no request mid-call, so ctx.elicit failed, the person was
+    # never asked and the agent was told how to confirm the delete itself.
+    state = seeded_state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    asked: list[str] = []
+    answer = ElicitResult(action="accept", content={"confirm": True})
+    async with Client(server, raise_exceptions=True, elicitation_callback=_asking(answer, asked)) as client:
+        assert client.session.protocol_version == "2026-07-28"
+        result = await client.call_tool("orders_delete", {"order_id": 500001})
+    assert _ok(result) == {"deleted": True, "order_id": "500001"}
+    assert asked == ["Delete order 500001 permanently?"]
+    assert "500001" not in state.orders(STORE)
+
+
+async def test_a_2026_07_28_confirmation_accepted_without_content_deletes_nothing(tmp_path: Path) -> None:
+    state = seeded_state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    answer = ElicitResult(action="accept")
+    async with Client(server, raise_exceptions=True, elicitation_callback=_answering(answer)) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001"})
+    assert result.is_error  # the SDK refuses the malformed answer before our tool runs
+    assert "500001" in state.orders(STORE)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_confirm_true_deletes_without_asking(tmp_path: Path, mode: Literal["legacy", "auto"]) -> None:
+    state = seeded_state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    asked: list[str] = []
+    answer = ElicitResult(action="decline")
+    async with Client(
+        server, raise_exceptions=True, mode=mode, elicitation_callback=_asking(answer, asked)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "500001", "confirm": True})
+    assert _ok(result) == {"deleted": True, "order_id": "500001"}
+    assert asked == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_unreadable_id_is_reported_without_asking(
+    tmp_path: Path, mode: Literal["legacy", "auto"]
+) -> None:
+    state = seeded_state(3)
+    server = create_server(make_container(tmp_path, state=state))
+    asked: list[str] = []
+    answer = ElicitResult(action="accept", content={"confirm": True})
+    async with Client(
+        server, raise_exceptions=True, mode=mode, elicitation_callback=_asking(answer, asked)
+    ) as client:
+        result = await client.call_tool("orders_delete", {"order_id": "0"})
+    assert error_text(result).startswith("Invalid request: order_id '0' is not an order id")
+    assert asked == []
 
 
 async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
@@ -312,12 +396,13 @@ async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
     assert "500001" not in state.orders(STORE)
 
 
-async def test_a_client_whose_elicitation_cannot_be_reached_is_told_how_to_confirm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_client_without_elicitation_is_told_how_to_confirm(
+    tmp_path: Path, mode: Literal["legacy", "auto"]
+) -> None:
     state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
-    answer = ElicitResult(action="accept", content={"confirm": True})
-    # The default connect mode has no back-channel for server-initiated requests.
-    async with Client(server, raise_exceptions=True, elicitation_callback=_answering(answer)) as client:
+    async with Client(server, raise_exceptions=True, mode=mode) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == UNCONFIRMED
     assert "500001" in state.orders(STORE)

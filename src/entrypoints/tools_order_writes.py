@@ -7,17 +7,24 @@ is returned as its summary (the write itself is whole), never dropped.
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.types import CallToolResult, ToolAnnotations
 
-from orderdesk_mcp.domain.commands import CreateOrderCommand, DeleteOrderCommand, UpdateOrderCommand
+from orderdesk_mcp.domain.commands import (
+    CreateOrderCommand,
+    DeleteOrderCommand,
+    UpdateOrderCommand,
+    parse_order_id,
+)
 from orderdesk_mcp.entrypoints import mcp_convert as convert
-from orderdesk_mcp.entrypoints.confirmation import person_confirms
+from orderdesk_mcp.entrypoints.confirmation import Asked, ask_first, person_confirms
 from orderdesk_mcp.entrypoints.dispatch import tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     ChangesArg,
     ConfirmArg,
     CreateOrderOut,
+    DeleteConfirmation,
     DeleteOrderOut,
     DryRunArg,
     NewOrderArg,
@@ -35,6 +42,13 @@ _IdempotencyKey = Annotated[
     str | None, text_arg("Any unique string; repeats within 24 h replay the first result.", 200)
 ]
 _Fingerprint = Annotated[str | None, text_arg("Fingerprint from your last read of this order.", 128)]
+
+
+async def _ask_to_delete_order(
+    order_id: OrderIdArg, confirm: bool, ctx: Context[AppServices]
+) -> Elicit[DeleteConfirmation] | None:
+    """``orders_delete``'s question to the person, asked before the tool runs (confirmation.py)."""
+    return ask_first(ctx, confirm, lambda: f"order {parse_order_id(order_id)}")
 
 
 def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
@@ -134,6 +148,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
     async def orders_delete(
         order_id: OrderIdArg,
         ctx: Context[AppServices],
+        asked: Annotated[Asked, Resolve(_ask_to_delete_order)],
         confirm: ConfirmArg = False,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, DeleteOrderOut]:
@@ -142,7 +157,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         allowed = {"order_id", "confirm", "store"}
         async with tool_call(request, "orders_delete", allowed=allowed, store=store, writes=True) as ref:
             cmd = DeleteOrderCommand.parse(ref, order_id, confirm=confirm)
-            if not cmd.confirm and await person_confirms(ctx, f"order {cmd.order_id}"):
+            if not cmd.confirm and await person_confirms(ctx, f"order {cmd.order_id}", asked):
                 cmd = DeleteOrderCommand(store=cmd.store, order_id=cmd.order_id, confirm=True)
             result = await app.delete_order(cmd)
         return compact_result(convert.delete_out(result))
