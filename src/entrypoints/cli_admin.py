@@ -23,8 +23,16 @@ from orderdesk_mcp.adapters.keyring import KeyringError
 from orderdesk_mcp.domain.errors import OrderDeskError
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT, choose_store
-from orderdesk_mcp.entrypoints.cli_admin_support import Handler, open_store, read_api_key, say, warn
+from orderdesk_mcp.entrypoints.cli_admin_support import (
+    Handler,
+    key_lock,
+    open_store,
+    read_api_key,
+    say,
+    warn,
+)
 from orderdesk_mcp.entrypoints.cli_keys import keys_generate, keys_list, keys_retire, keys_rotate
+from orderdesk_mcp.entrypoints.paths import default_data_dir
 from orderdesk_mcp.ports.credentials import CredentialStore
 
 __all__ = ["ConnectionChecker", "GatewayFactory", "register"]
@@ -102,7 +110,9 @@ def _stores_add(args: argparse.Namespace) -> int:
     api_key = read_api_key(args.store_id)
     if not api_key:
         raise CredentialAdminError("no API key given (pipe it on standard input or type it at the prompt)")
-    with open_store() as store:
+    # The keyring is loaded once the lock is held, so a rotation and retire cannot slip in between
+    # and leave this key sealed under a version that is gone.
+    with key_lock(default_data_dir()), open_store() as store:
         store.add_store(
             args.tenant,
             args.store_id,

@@ -4,6 +4,10 @@ Rotation adds a new master key (saved first), then re-encrypts every stored API 
 in one transaction; older versions keep decrypting until retired, and a version is only
 retired once no stored key uses it. With ``ORDERDESK_MASTER_KEY`` the operator edits the
 variable instead (``"2:<new>,1:<old>"``) and ``keys rotate`` only re-encrypts.
+
+Every command that changes the keys holds the data directory's key lock from loading the
+keyring to its last write (:func:`~orderdesk_mcp.entrypoints.cli_admin_support.key_lock`), so
+two rotations at once each add a version instead of one overwriting the other's key file.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 from orderdesk_mcp.adapters.keyring import Keyring, KeyringError
-from orderdesk_mcp.entrypoints.cli_admin_support import open_store, say, warn
+from orderdesk_mcp.entrypoints.cli_admin_support import key_lock, open_store, say, warn
 from orderdesk_mcp.entrypoints.paths import default_data_dir
 
 __all__ = ["keys_generate", "keys_list", "keys_retire", "keys_rotate"]
@@ -27,7 +31,9 @@ def keys_generate(args: argparse.Namespace) -> int:
         say(Keyring.new_key_text())
         warn("Set this as ORDERDESK_MASTER_KEY; it was not saved anywhere.")
         return 0
-    keyring = Keyring.generate(default_data_dir())
+    directory = default_data_dir()
+    with key_lock(directory):
+        keyring = Keyring.generate(directory)
     say(
         f"Created master key version {keyring.current_version} in {keyring.path} (readable only by you). "
         "Back it up: without it the stored API keys cannot be decrypted."
@@ -37,16 +43,18 @@ def keys_generate(args: argparse.Namespace) -> int:
 
 def keys_rotate(args: argparse.Namespace) -> int:
     """Add a master key version (key file only), then re-encrypt every stored key under the newest."""
-    keyring = Keyring.load(default_data_dir())
-    if keyring.file_backed:
-        keyring.add_version()  # saved before re-encrypting, so no row ever needs a key that is not on disk
-    elif len(keyring.versions) == 1:
-        raise KeyringError(
-            'the master key comes from ORDERDESK_MASTER_KEY: set it to "2:<new>,1:<old>" (make a key with '
-            "`orderdesk-mcp keys generate --print`), run `keys rotate` again, then drop the old key"
-        )
-    with open_store(keyring) as store:
-        count = store.rotate()
+    directory = default_data_dir()
+    with key_lock(directory):
+        keyring = Keyring.load(directory)
+        if keyring.file_backed:
+            keyring.add_version()  # saved before re-encrypting, so no row ever needs a key not on disk
+        elif len(keyring.versions) == 1:
+            raise KeyringError(
+                'the master key comes from ORDERDESK_MASTER_KEY: set it to "2:<new>,1:<old>" (make a key '
+                "with `orderdesk-mcp keys generate --print`), run `keys rotate` again, then drop the old key"
+            )
+        with open_store(keyring) as store:
+            count = store.rotate()
     older = [str(v) for v in keyring.versions if v != keyring.current_version]
     say(f"Re-encrypted {_api_keys(count)} under master key version {keyring.current_version}.")
     if older and keyring.file_backed:
@@ -56,22 +64,24 @@ def keys_rotate(args: argparse.Namespace) -> int:
 
 def keys_retire(args: argparse.Namespace) -> int:
     """Forget old versions of the key file, refusing any that a stored key still uses."""
-    keyring = Keyring.load(default_data_dir())
-    if not keyring.file_backed:
-        raise KeyringError(
-            "the master keys come from ORDERDESK_MASTER_KEY; remove the old one from it instead"
-        )
-    for version in args.version:
-        keyring.check_retirable(version)
-        with open_store(keyring) as store:
-            in_use = store.key_versions_in_use().get(version, 0)
-        if in_use:
+    directory = default_data_dir()
+    with key_lock(directory):
+        keyring = Keyring.load(directory)
+        if not keyring.file_backed:
             raise KeyringError(
-                f"master key version {version} still encrypts {_api_keys(in_use)}; "
-                "run `orderdesk-mcp keys rotate` first"
+                "the master keys come from ORDERDESK_MASTER_KEY; remove the old one from it instead"
             )
-        keyring.retire(version)
-        say(f"Retired master key version {version}.")
+        for version in args.version:
+            keyring.check_retirable(version)
+            with open_store(keyring) as store:
+                in_use = store.key_versions_in_use().get(version, 0)
+            if in_use:
+                raise KeyringError(
+                    f"master key version {version} still encrypts {_api_keys(in_use)}; "
+                    "run `orderdesk-mcp keys rotate` first"
+                )
+            keyring.retire(version)
+            say(f"Retired master key version {version}.")
     return 0
 
 
