@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ __all__ = [
     "ADDRESS_KEYS",
     "ARRAY_FIELDS",
     "DELIVERY_TYPES",
+    "ITEM_KEYS",
     "NESTED_FIELDS",
     "OWNED_FIELDS",
     "PAYMENT_STATUSES",
@@ -44,6 +46,19 @@ ADDRESS_KEYS: dict[str, frozenset[str]] = {
     "customer": frozenset(_PERSON + _PLACE),
     "return_address": frozenset(("title", "name", "company", "address1", "address2", *_PLACE)),
 }
+# The keys of an order item: §5.4's table, which is also every key of the items in OrderDesk's
+# reference order and the simulator's. ``qty`` or ``sku`` would otherwise be written, dropped by
+# OrderDesk, and the item saved with its quantity, price or code blanked.
+ITEM_KEYS = frozenset({
+    "id", "name", "price", "quantity", "weight", "code", "delivery_type", "category_code",
+    "fulfillment_method", "variation_list", "metadata",
+})  # fmt: skip
+# Names agents reach for that are not OrderDesk's; typos are matched with difflib.
+_ITEM_ALIASES = {
+    "qty": "quantity", "sku": "code", "product_code": "code", "item_code": "code", "title": "name",
+    "product_name": "name", "unit_price": "price", "variations": "variation_list",
+    "options": "variation_list",
+}  # fmt: skip
 ARRAY_FIELDS = frozenset({"order_items", "order_notes", "discount_list"})
 OWNED_FIELDS = frozenset({
     "id", "date_added", "date_updated", "quantity_total", "weight_total", "product_total", "discount_total",
@@ -64,9 +79,10 @@ def check_values(
 ) -> list[str]:
     """Every wrong value in ``doc``, by path. ``None`` means "remove" on update and is fine.
 
-    Address objects accept their documented keys, plus any key the ``current`` order already
-    has in that object (OrderDesk may return fields its documentation does not list);
-    ``address_keys=False`` skips that check (before the order has been read).
+    Address objects and order items accept their documented keys, plus any key the ``current``
+    order already has in that object or in any of its items (OrderDesk may return fields its
+    documentation does not list); ``address_keys=False`` skips both key checks (before the order
+    has been read). ``checkout_data`` maps names to strings (§5.1).
     """
     problems: list[str] = []
     for key, value in doc.items():
@@ -78,6 +94,12 @@ def check_values(
                 problems.append(f"{key} must be an object")
             elif key in ADDRESS_FIELDS:
                 problems += _check_address(key, value, (current or {}).get(key), address_keys)
+            elif key == "checkout_data":
+                problems += [
+                    f"checkout_data.{sub} must be a string"
+                    for sub, v in value.items()
+                    if v is not None and not isinstance(v, str)
+                ]
         elif key in ARRAY_FIELDS:
             if not isinstance(value, list):
                 problems.append(f"{key} must be a list")
@@ -86,7 +108,7 @@ def check_values(
             else:
                 problems += date_problems(value, key)
                 if key == "order_items":
-                    problems += _check_items(value)
+                    problems += _check_items(value, _item_keys(current) if address_keys else None)
         elif key in _NUMBERS and not is_number(value):
             problems.append(f"{key} must be a number")
         elif key == "payment_status" and value not in PAYMENT_STATUSES:
@@ -111,9 +133,35 @@ def _check_address(key: str, value: Mapping[str, Any], current: object, check_ke
     return problems
 
 
-def _check_items(items: list[Mapping[str, Any]]) -> list[str]:
+def _item_keys(current: Mapping[str, Any] | None) -> frozenset[str]:
+    """The documented item keys plus every key an item of the ``current`` order carries."""
+    items = (current or {}).get("order_items")
+    extra = {str(k) for i in items if isinstance(i, Mapping) for k in i} if isinstance(items, list) else set()
+    return ITEM_KEYS | extra
+
+
+def _unknown_item_keys(n: int, item: Mapping[str, Any], known: frozenset[str]) -> list[str]:
+    unknown = sorted(str(k) for k in item if k not in known)
+    if not unknown:
+        return []
+    named = []
+    for key in unknown:
+        near = _ITEM_ALIASES.get(key.casefold()) or next(
+            iter(difflib.get_close_matches(key, sorted(ITEM_KEYS), n=1, cutoff=0.75)), None
+        )
+        named.append((key, near))
+    text = ", ".join(f"{key} (did you mean {near}?)" if near else key for key, near in named)
+    if any(near is None for _, near in named):
+        text += f" (its fields: {', '.join(sorted(ITEM_KEYS))})"
+    return [f"order_items[{n}] has no field {text}"]
+
+
+def _check_items(items: list[Mapping[str, Any]], known: frozenset[str] | None) -> list[str]:
+    """Value checks of every item, and (unless ``known`` is None) its keys against ``known``."""
     problems = []
     for n, item in enumerate(items):
+        if known is not None:
+            problems += _unknown_item_keys(n, item, known)
         delivery = item.get("delivery_type")
         if delivery is not None and delivery not in DELIVERY_TYPES:
             problems.append(f"order_items[{n}].delivery_type must be one of {', '.join(DELIVERY_TYPES)}")

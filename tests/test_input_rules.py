@@ -1,0 +1,126 @@
+"""Input that used to pass silently and damage data or mislead: item keys, an inventory total made
+up from the offset, field paths through lists, an empty folder filter, non-numeric inventory
+prices, control characters in notes and non-string checkout data."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.types import CallToolResult
+
+from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.merge import validate_changes
+from orderdesk_mcp.domain.order_rules import check_new_order
+from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
+
+pytestmark = pytest.mark.anyio
+
+ITEM_FIELDS = (
+    "category_code, code, delivery_type, fulfillment_method, id, metadata, name, price, quantity, "
+    "variation_list, weight"
+)
+# The item of OrderDesk's reference order (sparkweb/slate _orders.md, ORDERDESK_API §5.8).
+REFERENCE_ITEM = {
+    "id": "42286",
+    "name": "Crazy Glue",
+    "price": "10",
+    "quantity": 1,
+    "weight": 1,
+    "code": "crzyg-554",
+    "delivery_type": "ship",
+    "category_code": "DEFAULT",
+    "variation_list": {"Size": "Small", "Color": "Black"},
+    "metadata": {"image": "image_url_here"},
+}
+NEW_ORDER: dict[str, Any] = {
+    "shipping": {"first_name": "Ada", "last_name": "Lovelace", "city": "London"},
+    "order_items": [{"name": "Mug", "price": 9.5, "quantity": 1, "code": "MUG-1"}],
+}
+
+
+def _invalid(changes: dict[str, Any], current: dict[str, Any] | None = None) -> str:
+    with pytest.raises(InvalidRequest) as caught:
+        validate_changes(changes, current=current)
+    return str(caught.value)
+
+
+def _ok(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, error_text(result)
+    assert result.structured_content is not None
+    return dict(result.structured_content)
+
+
+# -- 1. keys inside order_items -------------------------------------------------------------
+
+
+def test_an_item_key_agents_guess_is_refused_with_orderdesks_name_for_it() -> None:
+    changes = {"order_items": [{"id": "40002", "name": "Sticker Pack", "qty": 5, "sku": "ZZZ"}]}
+    assert _invalid(changes) == (
+        "Invalid request: order_items[0] has no field qty (did you mean quantity?), sku (did you mean code?)."
+    )
+
+
+def test_an_unknown_item_key_is_named_with_its_index_and_the_fields_that_exist() -> None:
+    changes = {"order_items": [REFERENCE_ITEM, {"name": "Mug", "colour": "red", "quantiy": 2}]}
+    assert _invalid(changes) == (
+        "Invalid request: order_items[1] has no field colour, quantiy (did you mean quantity?) "
+        f"(its fields: {ITEM_FIELDS})."
+    )
+
+
+def test_items_copied_back_from_orderdesk_or_the_simulator_pass() -> None:
+    seeded = next(iter(seeded_state(1).orders(STORE).values()))
+    validate_changes({"order_items": [REFERENCE_ITEM, *seeded["order_items"]]}, current=seeded)
+    assert check_new_order(NEW_ORDER | {"order_items": [REFERENCE_ITEM]}) == []
+
+
+def test_an_item_key_the_order_already_carries_is_accepted() -> None:
+    current = {"order_items": [{"id": "1", "name": "Tea", "gift_wrap": "no"}]}
+    validate_changes({"order_items": [{"id": "1", "name": "Tea", "gift_wrap": "yes"}]}, current=current)
+    validate_changes({"order_items": [{"qty": 1}]}, address_keys=False)  # judged after the read
+
+
+async def test_update_with_qty_and_sku_is_refused_and_the_item_is_untouched(tmp_path: Path) -> None:
+    state = seeded_state(5)
+    before = copy.deepcopy(state.orders(STORE)["500003"])
+    changes = {"order_items": [{"id": "40002", "name": "Sticker Pack", "qty": 5, "sku": "ZZZ"}]}
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool("orders_update", {"order_id": 500003, "changes": changes})
+    assert error_text(result) == (
+        "Invalid request: order_items[0] has no field qty (did you mean quantity?), sku (did you mean code?)."
+    )
+    assert state.orders(STORE)["500003"] == before
+
+
+async def test_create_with_qty_is_refused_instead_of_making_a_zero_order(tmp_path: Path) -> None:
+    state = seeded_state(5)
+    order = NEW_ORDER | {"order_items": [{"name": "Mug", "qty": 3}]}
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool("orders_create", {"order": order})
+    assert error_text(result) == "Invalid request: order_items[0] has no field qty (did you mean quantity?)."
+    assert len(state.orders(STORE)) == 5
+
+
+# -- 6. checkout data ----------------------------------------------------------------------
+
+
+def test_checkout_data_values_must_be_strings() -> None:
+    assert _invalid({"checkout_data": {"Gift": 5, "Message": "Hi", "Old": None}}) == (
+        "Invalid request: checkout_data.Gift must be a string."
+    )
+    problems = check_new_order(NEW_ORDER | {"checkout_data": {"Gift": 5}})
+    assert problems == ["checkout_data.Gift must be a string"]
+
+
+async def test_update_with_a_number_in_checkout_data_is_refused(tmp_path: Path) -> None:
+    state = seeded_state(5)
+    before = copy.deepcopy(state.orders(STORE)["500001"])
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool(
+            "orders_update", {"order_id": "500001", "changes": {"checkout_data": {"Gift": 5}}}
+        )
+    assert error_text(result) == "Invalid request: checkout_data.Gift must be a string."
+    assert state.orders(STORE)["500001"] == before
