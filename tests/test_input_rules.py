@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from mcp.types import CallToolResult
 
+from orderdesk_mcp.adapters._reach_wire import inventory_page_of
 from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.inventory import InventoryQuery
 from orderdesk_mcp.domain.merge import validate_changes
 from orderdesk_mcp.domain.order_rules import check_new_order
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
@@ -102,6 +104,32 @@ async def test_create_with_qty_is_refused_instead_of_making_a_zero_order(tmp_pat
         result = await client.call_tool("orders_create", {"order": order})
     assert error_text(result) == "Invalid request: order_items[0] has no field qty (did you mean quantity?)."
     assert len(state.orders(STORE)) == 5
+
+
+# -- 2. inventory total past the end ---------------------------------------------------------
+
+
+def test_an_inventory_page_past_the_end_keeps_orderdesks_total() -> None:
+    page = inventory_page_of({"total_records": "3", "inventory_items": []}, InventoryQuery(offset=1000))
+    assert (page.total_count, page.has_more) == (3, False)
+
+
+def test_an_empty_inventory_page_never_claims_more_at_its_own_offset() -> None:
+    page = inventory_page_of({"total_records": "5", "inventory_items": []}, InventoryQuery(offset=2))
+    assert (page.total_count, page.has_more) == (2, False)
+
+
+def test_a_full_inventory_page_keeps_orderdesks_total_and_has_more() -> None:
+    items = [{"id": 2501 + n, "name": f"n{n}", "code": f"c{n}"} for n in range(2)]
+    query = InventoryQuery(limit=2, offset=1)
+    page = inventory_page_of({"total_records": "5", "inventory_items": items}, query)
+    assert (page.total_count, page.has_more) == (5, True)
+
+
+async def test_inventory_list_past_the_end_reports_the_real_total(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
+        page = _ok(await client.call_tool("inventory_list", {"offset": 1000}))
+    assert (page["items"], page["total_count"], page["has_more"], page["next_offset"]) == ([], 3, False, None)
 
 
 # -- 6. checkout data ----------------------------------------------------------------------

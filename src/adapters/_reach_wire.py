@@ -141,6 +141,8 @@ def inventory_page_of(body: dict[str, Any], query: InventoryQuery) -> InventoryP
     total = _int(body.get("total_records", len(items)))  # a string in OrderDesk's answer
     if total is None or total < 0:
         raise UpstreamUnavailable("the answer's total_records is not a number")
-    return InventoryPage(
-        items=items, total_count=max(total, query.offset + len(items)), limit=query.limit, offset=query.offset
-    )
+    # Returned items exist, so the total is at least where they end. An empty page is past the
+    # end: the total is OrderDesk's own count (never the offset asked for, which counts nothing),
+    # and no more than the offset, so has_more cannot send the caller back to the same empty page.
+    total = max(total, query.offset + len(items)) if items else min(total, query.offset)
+    return InventoryPage(items=items, total_count=total, limit=query.limit, offset=query.offset)
