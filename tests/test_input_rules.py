@@ -13,8 +13,10 @@ from mcp.types import CallToolResult
 
 from orderdesk_mcp.adapters._reach_wire import inventory_page_of
 from orderdesk_mcp.domain.errors import InvalidRequest
+from orderdesk_mcp.domain.field_selection import parse_fields, select_fields
 from orderdesk_mcp.domain.inventory import InventoryQuery
 from orderdesk_mcp.domain.merge import validate_changes
+from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.order_rules import check_new_order
 from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
 
@@ -130,6 +132,39 @@ async def test_inventory_list_past_the_end_reports_the_real_total(tmp_path: Path
     async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
         page = _ok(await client.call_tool("inventory_list", {"offset": 1000}))
     assert (page["items"], page["total_count"], page["has_more"], page["next_offset"]) == ([], 3, False, None)
+
+
+# -- 3. field paths through a list ------------------------------------------------------------
+
+
+def _order(items: list[Any]) -> Order:
+    return Order.from_document({"id": "500001", "email": "a@example.com", "order_items": items})
+
+
+@pytest.mark.parametrize("path", ["order_items.nonexistent", "order_items.0"])
+def test_a_path_no_item_has_leaves_the_list_out(path: str) -> None:
+    order = _order([{"name": "Tea"}, {"name": "Cup"}])
+    assert "order_items" not in select_fields(order, parse_fields([path, "email"]))
+
+
+def test_a_path_some_items_have_keeps_every_item_in_its_place() -> None:
+    order = _order([{"name": "Tea", "code": "T"}, {"name": "Cup"}, {"name": "Pot", "code": "P"}])
+    picked = select_fields(order, parse_fields(["order_items.code"]), fingerprint=False)
+    assert picked == {"id": "500001", "order_items": [{"code": "T"}, {}, {"code": "P"}]}
+
+
+def test_a_path_through_an_empty_list_shows_the_empty_list() -> None:
+    assert select_fields(_order([]), parse_fields(["order_items.name"]), fingerprint=False) == {
+        "id": "500001",
+        "order_items": [],
+    }
+
+
+async def test_orders_get_leaves_out_a_list_whose_items_lack_the_path(tmp_path: Path) -> None:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
+        args = {"order_id": "500001", "fields": ["order_items.nonexistent"]}
+        got = _ok(await client.call_tool("orders_get", args))
+    assert got["order"] == {"id": "500001"}
 
 
 # -- 6. checkout data ----------------------------------------------------------------------

@@ -1,7 +1,15 @@
 """Field selection: ``fields: [...]`` as a tree of paths, and an order projected onto it.
 
 A path is a top-level key or a dotted path (``shipping.city``); a path through a list applies
-to each object in it (``order_items.name``). Pure; the order document is never altered.
+to each object in it (``order_items.name``). A path absent from the order is left out:
+
+- when no element of a list has the path (``order_items.nonexistent``, ``order_items.0``), the
+  list's key is left out, as any other absent path;
+- when some elements have it, the list keeps every element in its place, so its length and
+  positions stay the order's: an element without the path shows as ``{}``;
+- an empty list stays ``[]`` (it has no element to lack the path).
+
+Pure; the order document is never altered.
 """
 
 from __future__ import annotations
@@ -78,9 +86,12 @@ def _project(value: object, tree: FieldTree) -> object:
                     picked[key] = projected
         return picked if picked else _ABSENT
     if isinstance(value, list):
-        # A path through a list applies to each object in it (order_items.name).
+        # A path through a list applies to each object in it (order_items.name); positions are
+        # kept, so order_items[1] of the selection is order_items[1] of the order.
         projected_items = [_project(item, tree) for item in value]
-        return [item for item in projected_items if item is not _ABSENT]
+        if value and all(item is _ABSENT for item in projected_items):
+            return _ABSENT
+        return [{} if item is _ABSENT else item for item in projected_items]
     return _ABSENT
 
 
