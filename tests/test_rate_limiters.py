@@ -128,14 +128,17 @@ async def test_a_429_cools_the_store_down_for_its_retry_after(make: MakeLimiter)
     assert str(caught.value) == "OrderDesk's rate limit for store 42 was reached; retry in 4.0 s."
 
 
-async def test_buckets_are_per_tenant_and_store(make: MakeLimiter) -> None:
+async def test_buckets_are_per_orderdesk_store_whichever_tenant_sends(make: MakeLimiter) -> None:
+    # Regression: buckets were per tenant and store, so two tenants configured on one OrderDesk
+    # store each spent a full burst, together twice OrderDesk's limit (20 of 36 gets came back 429).
     limiter = make(burst=1)
     await limiter.acquire(STORE, max_wait=0)
-    await limiter.observe(STORE, retry_after=30.0)
-    await limiter.acquire(StoreRef(tenant="t2", store_id="42"), max_wait=0)
-    await limiter.acquire(StoreRef(tenant="t1", store_id="43"), max_wait=0)
     with pytest.raises(RateLimited):
-        await limiter.acquire(STORE, max_wait=0)
+        await limiter.acquire(StoreRef(tenant="t2", store_id="42"), max_wait=0)
+    await limiter.acquire(StoreRef(tenant="t1", store_id="43"), max_wait=0)
+    await limiter.observe(StoreRef(tenant="t2", store_id="43"), retry_after=30.0)
+    with pytest.raises(RateLimited):
+        await limiter.acquire(StoreRef(tenant="t1", store_id="43"), max_wait=0)
 
 
 # -- memory only: exact refill on the fake clock --------------------------------------------
@@ -186,7 +189,7 @@ async def test_every_redis_limiter_on_the_same_redis_shares_the_bucket_and_cool_
             await client.aclose()
 
 
-async def test_redis_keys_are_scoped_by_prefix_tenant_and_store(
+async def test_redis_keys_are_scoped_by_prefix_and_store(
     redis_client: redis.asyncio.Redis, redis_prefix: str
 ) -> None:
     limiter = RedisRateLimiter(client=redis_client, clock=SystemClock(), prefix=redis_prefix)
@@ -195,7 +198,7 @@ async def test_redis_keys_are_scoped_by_prefix_tenant_and_store(
     keys = sorted(
         k.decode() if isinstance(k, bytes) else k for k in await redis_client.keys(redis_prefix + "*")
     )
-    assert keys == [f"{redis_prefix}tenant:t1:store:42:bucket", f"{redis_prefix}tenant:t1:store:7:cooldown"]
+    assert keys == [f"{redis_prefix}store:42:bucket", f"{redis_prefix}store:7:cooldown"]
 
 
 async def test_redis_resync_counts_the_refill_since_the_last_touch(
@@ -204,7 +207,7 @@ async def test_redis_resync_counts_the_refill_since_the_last_touch(
     limiter = RedisRateLimiter(client=redis_client, clock=SystemClock(), prefix=redis_prefix)
     seconds, micros = await redis_client.time()
     ten_seconds_ago = seconds * 1000 + micros // 1000 - 10_000
-    bucket = f"{redis_prefix}tenant:t1:store:42:bucket"
+    bucket = f"{redis_prefix}store:42:bucket"
     await redis_client.hset(bucket, mapping={"tokens": "0", "at": str(ten_seconds_ago)})
     await limiter.observe(STORE, tokens_remaining=3)
     for _ in range(3):

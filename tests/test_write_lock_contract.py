@@ -114,6 +114,16 @@ async def test_other_resources_and_other_stores_do_not_wait(lock: LockUnderTest)
                 pass
 
 
+async def test_two_tenants_on_one_orderdesk_store_share_its_locks(lock: LockUnderTest) -> None:
+    # Regression: locks were per tenant and store, so two tenants the operator configured on one
+    # OrderDesk store updated the same order at once and one update was lost.
+    other_tenant = StoreRef(tenant="globex", store_id=STORE.store_id)
+    async with held_by_another_task(lock, "order:1"):
+        with call_context(deadline_in(0.05, lock.clock)), pytest.raises(WriteInProgress):
+            async with lock.hold(other_tenant, "order:1"):
+                pytest.fail("a second tenant of the store was given the lock")
+
+
 async def test_a_lock_held_past_the_deadline_is_a_write_in_progress_error(lock: LockUnderTest) -> None:
     async with held_by_another_task(lock, "order:7"):
         ctx = deadline_in(0.05, lock.clock)

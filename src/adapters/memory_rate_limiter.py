@@ -34,13 +34,15 @@ class MemoryRateLimiter(NoOpLifespan):
         # No lock: every read-modify-write of a bucket below runs without an await, so no other
         # task can come between its read and its write. (An anyio.Lock here yielded to the event
         # loop on every uncontended acquire: two loop passes per upstream request.)
-        self._buckets: dict[StoreRef, _Bucket] = {}
+        # By OrderDesk store id, not by tenant: OrderDesk's limit is the store's, whichever of the
+        # tenants configured on it sends the request.
+        self._buckets: dict[str, _Bucket] = {}
 
     def _bucket(self, store: StoreRef) -> _Bucket:
         now = self._clock.monotonic()
-        bucket = self._buckets.get(store)
+        bucket = self._buckets.get(store.store_id)
         if bucket is None:
-            bucket = self._buckets[store] = _Bucket(float(self._burst), now)
+            bucket = self._buckets[store.store_id] = _Bucket(float(self._burst), now)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.at) * self._rate)
         bucket.at = now
         return bucket

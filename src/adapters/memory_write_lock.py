@@ -25,15 +25,19 @@ class _Entry:
 
 
 class MemoryWriteLock(NoOpLifespan):
-    """Serializes writers in this process; entries are dropped once nobody holds or awaits them."""
+    """Serializes writers in this process; entries are dropped once nobody holds or awaits them.
+
+    Keyed by OrderDesk store and resource, not by tenant: OrderDesk knows only the store, so two
+    tenants the operator configured on one store write the same orders and must queue together.
+    """
 
     def __init__(self, *, clock: Clock) -> None:
         self._clock = clock
-        self._entries: dict[tuple[str, str, str], _Entry] = {}
+        self._entries: dict[tuple[str, str], _Entry] = {}
 
     @asynccontextmanager
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
-        key = (store.tenant, store.store_id, resource)
+        key = (store.store_id, resource)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()

@@ -121,7 +121,8 @@ class RedisRateLimiter(NoOpLifespan):
         self._falling_back = False
 
     def _keys(self, store: StoreRef) -> list[str]:
-        base = f"{self._prefix}tenant:{store.tenant}:store:{store.store_id}"
+        # By OrderDesk store id, not by tenant: the limit is the store's, whoever sends the request.
+        base = f"{self._prefix}store:{store.store_id}"
         return [f"{base}:bucket", f"{base}:cooldown"]
 
     async def acquire(self, store: StoreRef, *, max_wait: float | None) -> None:

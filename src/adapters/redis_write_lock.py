@@ -27,8 +27,9 @@
 - **Lost lease**: a renewal that finds the lock no longer ours (the holder stalled past its
   lease) logs one warning; the write goes on, as there is no fencing token to stop it.
 
-Keys are ``prefix + "tenant:<t>:store:<s>:lock:<resource>"``. The adapter does not own the
-Redis client (the lifespan does).
+Keys are ``prefix + "store:<s>:lock:<resource>"``: by OrderDesk store, not by tenant, since two
+tenants the operator configured on one store write the same orders. The adapter does not own
+the Redis client (the lifespan does).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from redis.exceptions import RedisError
 
 from orderdesk_mcp.adapters.memory_write_lock import MemoryWriteLock, describe_resource
 from orderdesk_mcp.domain.background import BackgroundJob
-from orderdesk_mcp.domain.cache_keys import store_scope
 from orderdesk_mcp.domain.context import current_call, record_lock_wait
 from orderdesk_mcp.domain.errors import WriteInProgress
 from orderdesk_mcp.domain.order import StoreRef
@@ -104,7 +104,7 @@ class RedisWriteLock(BackgroundJob):
 
     def key(self, store: StoreRef, resource: str) -> str:
         """The Redis key of ``resource``'s lock (prefix included)."""
-        return f"{self._prefix}{store_scope(store)}:lock:{resource}"
+        return f"{self._prefix}store:{store.store_id}:lock:{resource}"
 
     @asynccontextmanager
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
