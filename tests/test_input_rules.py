@@ -167,6 +167,19 @@ async def test_orders_get_leaves_out_a_list_whose_items_lack_the_path(tmp_path: 
     assert got["order"] == {"id": "500001"}
 
 
+# -- 4. an empty folder filter ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder_id", [",,,", " "])
+async def test_a_folder_filter_naming_no_folder_is_refused(tmp_path: Path, folder_id: str) -> None:
+    async with mcp_client(make_container(tmp_path, state=seeded_state(5))) as client:
+        result = await client.call_tool("orders_list", {"folder_id": folder_id})
+    assert error_text(result) == (
+        "Invalid request: folder_id must name at least one folder: a folder id like 3, or several like "
+        f"'1,2'; got {folder_id!r}."
+    )
+
+
 # -- 6. checkout data ----------------------------------------------------------------------
 
 

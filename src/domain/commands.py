@@ -139,6 +139,9 @@ def _parse_folder_ids(value: object) -> tuple[int, ...]:
         if text is None:
             raise InvalidRequest([f"folder_id {item!r} is not a folder id (a positive integer)"])
         ids.append(int(text))
+    if not ids:  # ",,," or " " would otherwise drop the filter and list every folder
+        shape = "a folder id like 3, or several like '1,2'"
+        raise InvalidRequest([f"folder_id must name at least one folder: {shape}; got {value!r}"])
     return tuple(ids)
 
 
