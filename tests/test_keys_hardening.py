@@ -6,15 +6,23 @@ from __future__ import annotations
 import argparse
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 
 from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_credentials import CredentialsUnreadable, SqliteCredentialStore
+from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.entrypoints.cli_admin import register
 from tests.test_cli_admin import FakeOrderDesk
 
 CANARY = "CANARY-hardening-api-key-0c41d7"
+ACME_1001 = StoreRef(tenant="acme", store_id="1001")
+KEY_1 = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # 32 bytes of 0x01, base64
+KEY_2 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
 
 
 class Cli:
@@ -80,3 +88,89 @@ def test_concurrent_rotations_each_add_a_version_and_the_stored_key_still_decryp
         0,
         "Store 1001 of tenant acme: OK, OrderDesk accepted the API key.\n",
     )
+
+
+# -- 2. a server running through a rotation --------------------------------------------------------
+
+
+@contextmanager
+def _server_store(directory: Path) -> Iterator[SqliteCredentialStore]:
+    """The credential store as ``serve`` builds it: the keyring loaded once, at start-up."""
+    keyring = Keyring.load(directory)
+    with SqliteCredentialStore(path=directory / "credentials.sqlite3", keyring=keyring) as store:
+        yield store
+
+
+def _api_key(store: SqliteCredentialStore) -> str:
+    return anyio.run(store.api_key, ACME_1001)
+
+
+def test_a_running_server_keeps_decrypting_through_rotate_and_retire(cli: Cli, tmp_path: Path) -> None:
+    _one_store(cli)
+    with _server_store(tmp_path) as server:
+        assert _api_key(server) == CANARY
+        assert cli("keys", "rotate")[0] == 0
+        assert cli("keys", "retire", "1")[0] == 0
+        assert _api_key(server) == CANARY
+        assert cli("keys", "rotate")[0] == 0
+        assert _api_key(server) == CANARY
+
+
+def test_a_version_the_key_file_no_longer_has_is_named_and_stores_add_replace_mends_it(
+    cli: Cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _one_store(cli)
+    assert cli("keys", "rotate")[0] == 0
+    (tmp_path / "master.key").unlink()  # the operator starts a new key file: only a new version 1
+    assert cli("keys", "generate")[0] == 0
+    with _server_store(tmp_path) as server:
+        with pytest.raises(CredentialsUnreadable) as caught:
+            _api_key(server)
+        assert str(caught.value) == (
+            "The stored OrderDesk API key for store 1001 is sealed with master key version 2, which the "
+            "master key file does not have (retired, or the file was replaced); put that version back in "
+            "the file, or add the key again with `orderdesk-mcp stores add --replace`."
+        )
+        assert (
+            "the stored API key of tenant acme store 1001 does not decrypt (sealed with master key "
+            f"version 2; loaded versions (1,) from {tmp_path / 'master.key'})"
+        ) in caplog.text
+        replaced = cli("stores", "add", "--tenant", "acme", "--store-id", "1001", "--replace", stdin=CANARY)
+        assert replaced[0] == 0
+        assert _api_key(server) == CANARY  # the advice is true: no restart needed
+    assert CANARY not in caplog.text
+
+
+def test_a_server_with_the_master_key_in_its_environment_is_told_to_restart_after_a_rotation(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERDESK_MASTER_KEY", KEY_1)
+    cli("tenants", "add", "acme")
+    cli("stores", "add", "--tenant", "acme", "--store-id", "1001", stdin=CANARY)
+    with _server_store(tmp_path) as server:
+        monkeypatch.setenv("ORDERDESK_MASTER_KEY", f"2:{KEY_2},1:{KEY_1}")
+        assert cli("keys", "rotate")[0] == 0
+        with pytest.raises(CredentialsUnreadable) as caught:
+            _api_key(server)
+    assert str(caught.value) == (
+        "The stored OrderDesk API key for store 1001 is sealed with master key version 2, which this "
+        "server's ORDERDESK_MASTER_KEY does not have; restart the server with ORDERDESK_MASTER_KEY "
+        "holding version 2 (the value `orderdesk-mcp keys rotate` ran with)."
+    )
+    with _server_store(tmp_path) as restarted:
+        assert _api_key(restarted) == CANARY
+
+
+def test_a_key_file_that_turns_unsafe_while_serving_is_logged_and_the_call_fails_cleanly(
+    cli: Cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _one_store(cli)
+    with _server_store(tmp_path) as server:
+        assert cli("keys", "rotate")[0] == 0
+        (tmp_path / "master.key").chmod(0o644)
+        with pytest.raises(CredentialsUnreadable):
+            _api_key(server)
+    assert (
+        f"could not re-read the master key file: {tmp_path / 'master.key'} can be read by other users "
+        f"(mode 644); refusing to use it. Run: chmod 600 {tmp_path / 'master.key'}"
+    ) in caplog.text

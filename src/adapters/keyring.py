@@ -192,6 +192,24 @@ class Keyring:
 
         return AESGCM(key)
 
+    def reload(self) -> bool:
+        """Re-read the key file, for a process that outlives a ``keys rotate``; True when the keys changed.
+
+        A server loads the keyring once; a rotation in another process then seals rows under a
+        version it has not seen. Re-reading on such a miss costs one small file read and no restart.
+        Keys from the environment cannot change under a running process, so nothing is re-read.
+
+        Raises:
+            KeyringError: the key file became unreadable, malformed or readable by others.
+        """
+        if self.path is None:
+            return False
+        keys = _read_file(self.path)
+        if keys == self._keys:
+            return False
+        self._keys = keys  # one assignment: a thread using the old keys meanwhile sees a whole dict
+        return True
+
     def add_version(self) -> int:
         """Add a fresh key as the new current version, saving the file if there is one."""
         version = self.current_version + 1

@@ -35,7 +35,7 @@ from orderdesk_mcp.adapters._sqlite_credential_schema import (
 )
 from orderdesk_mcp.adapters.credential_admin import CredentialAdminError, StoreRow, TenantRow
 from orderdesk_mcp.adapters.key_sealing import SealBroken, unseal
-from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.keyring import MASTER_KEY_ENV, Keyring, KeyringError
 from orderdesk_mcp.adapters.sqlite_file import PrivateSqlite
 from orderdesk_mcp.domain.errors import CredentialsMissing
 from orderdesk_mcp.domain.order import StoreRef
@@ -47,14 +47,38 @@ log = logging.getLogger(__name__)
 
 
 class CredentialsUnreadable(CredentialsMissing):
-    """A key is stored for the store but does not decrypt (retired master key or a tampered row)."""
+    """A key is stored for the store but does not decrypt (retired master key or a tampered row).
 
-    def __init__(self, store_id: str) -> None:
+    Args:
+        store_id: the store whose row does not decrypt.
+        missing_version: the master key version the row names when the keyring lacks it (after
+            re-reading the key file); None when the version is there but the row does not open.
+        file_backed: whether the keys come from ``master.key`` (else ``ORDERDESK_MASTER_KEY``).
+    """
+
+    def __init__(
+        self, store_id: str, *, missing_version: int | None = None, file_backed: bool = True
+    ) -> None:
         super().__init__(store_id)
-        self.message = (
-            f"The stored OrderDesk API key for store {store_id} cannot be decrypted (wrong or retired "
-            "master key, or a tampered row); add it again with `orderdesk-mcp stores add --replace`."
-        )
+        head = f"The stored OrderDesk API key for store {store_id}"
+        if missing_version is None:
+            self.message = (
+                f"{head} cannot be decrypted (wrong or retired master key, or a tampered row); "
+                "add it again with `orderdesk-mcp stores add --replace`."
+            )
+        elif file_backed:
+            self.message = (
+                f"{head} is sealed with master key version {missing_version}, which the master key file "
+                "does not have (retired, or the file was replaced); put that version back in the file, "
+                "or add the key again with `orderdesk-mcp stores add --replace`."
+            )
+        else:
+            # The environment of a running process cannot change: only a restart brings the version in.
+            self.message = (
+                f"{head} is sealed with master key version {missing_version}, which this server's "
+                f"ORDERDESK_MASTER_KEY does not have; restart the server with ORDERDESK_MASTER_KEY holding "
+                f"version {missing_version} (the value `orderdesk-mcp keys rotate` ran with)."
+            )
         self.args = (self.message,)
 
 
@@ -124,13 +148,38 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
         row = self._db.one(SEALED, (store.tenant, store.store_id)) if active else None
         if row is None:
             raise CredentialsMissing(store.store_id)
+        box = sealed(row)
         try:
-            return unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=sealed(row))
+            return unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
         except SealBroken:
-            log.warning(
-                "the stored API key of tenant %s store %s does not decrypt", store.tenant, store.store_id
-            )
-            raise CredentialsUnreadable(store.store_id) from None
+            pass
+        # A `keys rotate` in another process may have sealed the row under a version (or a key file)
+        # this process has not loaded yet: re-read master.key once and try again before giving up.
+        if self._reload_keyring():
+            try:
+                return unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
+            except SealBroken:
+                pass
+        log.warning(
+            "the stored API key of tenant %s store %s does not decrypt (sealed with master key version %d; "
+            "loaded versions %s from %s)",
+            store.tenant,
+            store.store_id,
+            box.key_version,
+            self._keyring.versions,
+            self._keyring.path or MASTER_KEY_ENV,
+        )
+        missing = None if box.key_version in self._keyring.versions else box.key_version
+        raise CredentialsUnreadable(
+            store.store_id, missing_version=missing, file_backed=self._keyring.file_backed
+        ) from None
+
+    def _reload_keyring(self) -> bool:
+        try:
+            return self._keyring.reload()
+        except KeyringError as exc:  # say why in the log; the call fails as unreadable below
+            log.warning("could not re-read the master key file: %s", exc)
+            return False
 
     def _authenticate(self, token: str) -> str | None:
         candidate = hash_token(token).encode()
