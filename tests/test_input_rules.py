@@ -180,6 +180,22 @@ async def test_a_folder_filter_naming_no_folder_is_refused(tmp_path: Path, folde
     )
 
 
+# -- 5. numeric inventory fields ------------------------------------------------------------------
+
+
+async def test_inventory_update_refuses_a_price_that_is_not_a_number(tmp_path: Path) -> None:
+    state = seeded_state(5)
+    before = copy.deepcopy(state.inventory(STORE)[2501])
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool(
+            "inventory_update", {"item_id": 2501, "changes": {"price": "cheap", "weight": "1.2.3"}}
+        )
+        assert error_text(result) == "Invalid request: price must be a number; weight must be a number."
+        assert state.inventory(STORE)[2501] == before
+        _ok(await client.call_tool("inventory_update", {"item_id": 2501, "changes": {"price": "12.50"}}))
+    assert state.inventory(STORE)[2501]["price"] == "12.50"  # OrderDesk sends numbers as strings too
+
+
 # -- 6. checkout data ----------------------------------------------------------------------
 
 

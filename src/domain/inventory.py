@@ -15,6 +15,7 @@ import msgspec
 
 from orderdesk_mcp.domain.errors import InvalidRequest, MergeRejected
 from orderdesk_mcp.domain.order import fingerprint_of
+from orderdesk_mcp.domain.value_checks import is_number
 
 __all__ = [
     "INVENTORY_FIELDS",
@@ -160,7 +161,8 @@ def validate_item_changes(changes: Mapping[str, Any], *, current: Mapping[str, A
             problems.append("stock must be a whole number (use inventory_adjust_stock for +/- changes)")
     for key in _NUMBERS:
         value = changes.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float | str)):
+        # OrderDesk sends numbers as strings too ("12.50", §7.2), so a numeric string is fine; "cheap" is not.
+        if value is not None and not is_number(value):
             problems.append(f"{key} must be a number")
     if problems:
         raise InvalidRequest(problems)
