@@ -216,3 +216,17 @@ async def test_update_with_a_number_in_checkout_data_is_refused(tmp_path: Path) 
         )
     assert error_text(result) == "Invalid request: checkout_data.Gift must be a string."
     assert state.orders(STORE)["500001"] == before
+
+
+# -- 7. notes ------------------------------------------------------------------------------
+
+
+async def test_a_note_with_a_control_character_is_refused(tmp_path: Path) -> None:
+    state = seeded_state(5)
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool("orders_add_note", {"order_id": "500004", "note": "called\x00back"})
+        assert error_text(result) == (
+            "Invalid request: note contains a control character (U+0000); only tab and newline are allowed."
+        )
+        _ok(await client.call_tool("orders_add_note", {"order_id": "500004", "note": "line 1\n\tline 2"}))
+    assert [h["note"] for h in state.history(STORE, "500004")] == ["line 1\n\tline 2"]

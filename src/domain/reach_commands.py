@@ -15,6 +15,7 @@ from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.domain.inventory import InventoryQuery, normalize_item_id
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.shipment import NewShipment
+from orderdesk_mcp.domain.value_checks import control_problems
 
 __all__ = [
     "MAX_MOVE",
@@ -130,6 +131,9 @@ class AddNoteCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
             raise InvalidRequest(["note must be a non-empty string"])
         if len(note) > MAX_NOTE:
             raise InvalidRequest([f"note must be at most {MAX_NOTE} characters (it has {len(note)})"])
+        controls = control_problems(note, "note")  # as orders_update: only tab and newline
+        if controls:
+            raise InvalidRequest(controls)
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             raise InvalidRequest(["idempotency_key must be 1 to 200 characters"])
         return cls(store=store, order_id=parse_order_id(order_id), note=note, idempotency_key=idempotency_key)
