@@ -16,7 +16,10 @@ stored in each line so every reader knows: ``full``; ``masked`` (field names kep
 replaced by a short keyed hash, so edits can be correlated without storing the data; the key
 is derived from a random per-data-directory secret, ``audit.key``, created 0600 beside the log;
 a few fields that are not personal data, like ``source_id``, keep their value); or ``none``
-(field names only). Card data is redacted before a record reaches the log, whatever ``values``.
+(field names only). Card data is redacted before a record reaches the log, whatever ``values``:
+the use cases build records without it, and :func:`_without_card_data` checks every change, the
+order id, the resource and the error once more as the line is written, so the values ``masked``
+keeps as they are (``source_id``, ``shipping_method``...) cannot carry a card number either.
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ import anyio
 import msgspec
 
 from orderdesk_mcp.adapters._lifespan import NoOpLifespan
-from orderdesk_mcp.domain.redaction import NON_PERSONAL_FIELDS, REDACTED
+from orderdesk_mcp.domain.redaction import (
+    NON_PERSONAL_FIELDS,
+    REDACTED,
+    redact_card_text,
+    redact_field_change,
+)
 from orderdesk_mcp.ports.audit import AuditRecord
 
 __all__ = ["GENESIS", "NO_OUTCOME", "AuditValues", "JsonlAuditLog", "VerifyReport", "tail", "verify"]
@@ -124,6 +132,19 @@ def _masked(key: bytes, value: Any) -> Any:
     return "h:" + hmac.new(key, _encoder.encode(value), hashlib.sha256).hexdigest()[:12]
 
 
+def _without_card_data(entry: dict[str, Any]) -> None:
+    """Redact card data in the record's free-form parts; our own ids and hashes are left alone
+    (a 16-digit hex ``attempt_id`` can pass the Luhn check, and pairs an attempt with its outcome)."""
+    changes = []
+    for c in entry.get("changes") or []:
+        field, before, after = redact_field_change(c["field"], c.get("before"), c.get("after"))
+        changes.append(c | {"field": field, "before": before, "after": after})
+    entry["changes"] = changes
+    for name in ("order_id", "resource", "error"):
+        if isinstance(entry.get(name), str):
+            entry[name] = redact_card_text(entry[name])
+
+
 def _keep_values(entry: dict[str, Any], values: AuditValues, key: bytes | None) -> None:
     changes = entry.get("changes") or []
     if values == "none":
@@ -169,6 +190,7 @@ class JsonlAuditLog(NoOpLifespan):
         with os.fdopen(fd, "r+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
             entry: dict[str, Any] = msgspec.to_builtins(record)
+            _without_card_data(entry)
             if self._values == "masked" and self._key is None:
                 self._key = _mask_key(self._path.parent)
             _keep_values(entry, self._values, self._key)

@@ -1,7 +1,8 @@
 """What must never be written down: card data, the store's API key and anything shaped like one.
 
-Pure helpers used by the audit records (:mod:`~orderdesk_mcp.domain.use_cases._audit`) and by
-every error that carries OrderDesk's own words (:func:`~orderdesk_mcp.domain.errors.safe_upstream_text`).
+Pure helpers used by the audit records (:mod:`~orderdesk_mcp.domain.use_cases._audit`), the
+idempotency records of creates and notes, and every error that carries OrderDesk's own words
+(:func:`~orderdesk_mcp.domain.errors.safe_upstream_text`).
 """
 
 from __future__ import annotations
@@ -17,19 +18,35 @@ __all__ = [
     "looks_like_card_number",
     "redact_card_data",
     "redact_card_numbers",
+    "redact_card_text",
+    "redact_field_change",
     "redact_text",
 ]
 
 REDACTED = "[redacted]"
-CARD_KEYS = frozenset({"cc_number", "cc_exp", "cc_cvv", "cvv", "card_number"})
+CARD_KEYS = frozenset({
+    "cc_number", "cc_exp", "cc_cvv", "cvv", "card_number", "cvv2", "cvc", "cvc2", "csc", "card_cvv",
+    "card_cvc", "security_code", "card_security_code", "credit_card_number", "card_num", "cc_num",
+    "card_exp", "card_expiry",
+})  # fmt: skip
 # Order fields that say nothing about a person: a masked audit log keeps their values, so an
 # operator can still see which order was made or moved, and to what state.
 NON_PERSONAL_FIELDS = frozenset({
     "source_id", "source_name", "folder_id", "payment_status", "payment_type", "shipping_method",
     "tag_color", "tag_name",
 })  # fmt: skip
-# 13 to 19 digits, optionally grouped by single spaces or dashes (how people type card numbers).
-_CARD_RUN = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+# A key is compared without case, spaces, underscores, dashes or dots ("Card Security Code" is
+# "cardsecuritycode"): listed, holding a verification-code word, or card/cc + number/expiry words.
+_CARD_KEY_WORDS = frozenset(re.sub(r"[\W_]+", "", k) for k in CARD_KEYS)
+_CARD_KEY_SHAPE = re.compile(
+    r"cvv|cvc|securitycode|^(?:credit)?(?:card|cc)(?:num(?:ber)?|no|exp\w*|verification\w*)$"
+)
+# Digit groups joined by single spaces, dashes or dots (how people type card numbers).
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ .-][0-9]+)*(?![0-9])")
+_GROUP = re.compile(r"[0-9]+")
+# Digits left beside a card number in one run: an expiry like "02" of "02/27", a CVV.
+_BESIDE_CARD = 3
+_VERIFICATION_CODE = re.compile(r"(?i)\b(cvv2?|cvc2?|csc|security\s+code)([\s:#=.-]{0,3})[0-9]{3,4}\b")
 # A long run of letters and digits with both in it: OrderDesk keys are ~50 such characters.
 _KEY_SHAPED = re.compile(
     r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,}"
@@ -37,8 +54,15 @@ _KEY_SHAPED = re.compile(
 
 
 def is_card_key(name: object) -> bool:
-    """Whether a field (or the last part of a dotted path) is named like card data, any case."""
-    return isinstance(name, str) and name.rsplit(".", 1)[-1].strip().lower() in CARD_KEYS
+    """Whether a field (or the last part of a dotted path) is named like card data.
+
+    Case, spaces, underscores and dashes do not matter: ``CVV2``, ``Card Security Code``,
+    ``card_cvv``, ``ccNumber`` all are; ``card_message`` and ``order_number`` are not.
+    """
+    if not isinstance(name, str):
+        return False
+    word = re.sub(r"[\W_]+", "", name.rsplit(".", 1)[-1].lower())
+    return word in _CARD_KEY_WORDS or _CARD_KEY_SHAPE.search(word) is not None
 
 
 def _luhn(digits: str) -> bool:
@@ -51,38 +75,102 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _is_card_digits(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and _luhn(digits)
+
+
 def looks_like_card_number(value: object) -> bool:
-    """13 to 19 digits (spaces and dashes ignored) that pass the Luhn check."""
+    """13 to 19 digits (spaces, dashes and dots ignored) that pass the Luhn check.
+
+    An integer (not a bool) is judged by its digits; so is a float holding a whole number.
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return _is_card_digits(str(abs(value)))
+    if isinstance(value, float):
+        return value.is_integer() and _is_card_digits(str(abs(int(value))))
     if not isinstance(value, str):
         return False
-    digits = value.strip().replace(" ", "").replace("-", "")
-    return digits.isascii() and digits.isdigit() and 13 <= len(digits) <= 19 and _luhn(digits)
+    digits = re.sub(r"[ .-]", "", value.strip())
+    return digits.isascii() and digits.isdigit() and _is_card_digits(digits)
+
+
+def _card_groups(groups: list[str]) -> bool:
+    """Digit groups as a card number is typed: one run, or groups of 4 to 6 (the last may be
+    shorter), 13 to 19 digits in all passing the Luhn check. Phone numbers (3-digit groups) are not."""
+    return all(len(g) >= 4 for g in groups[:-1]) and _is_card_digits("".join(groups))
+
+
+def _card_in_run(match: re.Match[str]) -> str:
+    """A run of digit groups with any card number in it as ``[redacted]``.
+
+    The whole run; or, when a few digits (an expiry's "02" of "02/27", a CVV) were typed right
+    after or before a card number, all but those few. A long run is never searched inside: a
+    22-digit tracking number holds 16-digit stretches that pass the Luhn check by chance.
+    """
+    run = match.group(0)
+    spans = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
+    groups = [run[a:b] for a, b in spans]
+    if _is_card_digits("".join(groups)):
+        return REDACTED
+    for cut in range(1, len(groups)):
+        head, tail = groups[:cut], groups[cut:]
+        if sum(map(len, tail)) <= _BESIDE_CARD and _card_groups(head):
+            return REDACTED + run[spans[cut - 1][1] :]
+        if sum(map(len, head)) <= _BESIDE_CARD and _card_groups(tail):
+            return run[: spans[cut][0]] + REDACTED
+    return run
+
+
+def redact_card_numbers(text: str) -> str:
+    """``text`` with every card number in it (13 to 19 digits passing the Luhn check, grouped by
+    single spaces, dashes or dots, or not at all) as ``[redacted]``."""
+    return _DIGIT_RUN.sub(_card_in_run, text)
+
+
+def redact_card_text(text: str) -> str:
+    """``text`` without card numbers, nor the digits of a verification code (``cvv 737``)."""
+    return _VERIFICATION_CODE.sub(rf"\1\2{REDACTED}", redact_card_numbers(text))
 
 
 def redact_card_data(value: Any) -> Any:
-    """``value`` with card-named keys (at any depth) and card-number strings as ``[redacted]``."""
+    """``value`` (plain builtins) with no card data left, at any depth.
+
+    Card-named keys hold ``[redacted]``; every string (keys included) goes through
+    :func:`redact_card_text`; numbers that look like card numbers become ``[redacted]``.
+    """
     if isinstance(value, Mapping):
-        return {k: REDACTED if is_card_key(k) else redact_card_data(v) for k, v in value.items()}
+        return {
+            redact_card_text(k) if isinstance(k, str) else k: REDACTED
+            if is_card_key(k)
+            else redact_card_data(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_card_data(v) for v in value]
+    if isinstance(value, str):
+        return REDACTED if looks_like_card_number(value) else redact_card_text(value)
     if looks_like_card_number(value):
         return REDACTED
     return value
 
 
-def _card_in_text(match: re.Match[str]) -> str:
-    return REDACTED if looks_like_card_number(match.group(0)) else match.group(0)
-
-
-def redact_card_numbers(text: str) -> str:
-    """``text`` with every run of 13 to 19 digits that passes the Luhn check as ``[redacted]``."""
-    return _CARD_RUN.sub(_card_in_text, text)
+def redact_field_change(field: str, before: Any, after: Any) -> tuple[str, Any, Any]:
+    """One field-level change with no card data: a card-named field keeps only whether it was set."""
+    if is_card_key(field):
+        return (
+            redact_card_text(field),
+            None if before is None else REDACTED,
+            None if after is None else REDACTED,
+        )
+    return redact_card_text(field), redact_card_data(before), redact_card_data(after)
 
 
 def redact_text(text: str, *, secrets: Iterable[str] = ()) -> str:
-    """``text`` without the given secrets, anything key-shaped, or card numbers."""
+    """``text`` without the given secrets, anything key-shaped, card numbers or verification codes."""
     for secret in secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, REDACTED)
     text = _KEY_SHAPED.sub(REDACTED, text)
-    return redact_card_numbers(text)
+    return redact_card_text(text)

@@ -3,8 +3,10 @@
 :func:`audit_mutation` writes a use case's record (outcome and field-level changes);
 :func:`audit_attempt` and :func:`audit_attempt_outcome` bracket one upstream write (see
 :class:`~orderdesk_mcp.domain.use_cases.audited_gateway.AuditedOrderGateway`). Every record
-passes through :func:`redact_card_data` first: card-named keys at any depth and strings that
-look like card numbers are written as ``[redacted]``, whatever the audit log keeps otherwise.
+is built with no card data in it: card-named fields and keys at any depth hold ``[redacted]``,
+numbers that look like card numbers too, and every string (values, keys, field paths, the
+order id, the resource and the error) has its card numbers and verification codes replaced by
+``[redacted]``, whatever the audit log keeps otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import msgspec
 
 from orderdesk_mcp.domain.context import current_call
 from orderdesk_mcp.domain.order import StoreRef
-from orderdesk_mcp.domain.redaction import REDACTED, is_card_key, redact_card_data, redact_text
+from orderdesk_mcp.domain.redaction import redact_card_text, redact_field_change, redact_text
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.ports.audit import AuditLog, AuditRecord, FieldChange
 from orderdesk_mcp.ports.clock import Clock
@@ -27,23 +29,18 @@ __all__ = ["Outcome", "audit_attempt", "audit_attempt_outcome", "audit_mutation"
 Outcome = Literal["ok", "error", "dry_run", "replayed", "noop"]
 
 
-def _plain(value: Any) -> Any:
-    return redact_card_data(msgspec.to_builtins(value))
-
-
 def safe_change(field: str, before: Any, after: Any) -> FieldChange:
     """One change as the audit log may keep it: card fields and card numbers redacted."""
-    if is_card_key(field):
-        return FieldChange(
-            field=field,
-            before=None if before is None else REDACTED,
-            after=None if after is None else REDACTED,
-        )
-    return FieldChange(field=field, before=_plain(before), after=_plain(after))
+    field, before, after = redact_field_change(field, msgspec.to_builtins(before), msgspec.to_builtins(after))
+    return FieldChange(field=field, before=before, after=after)
 
 
 def _safe_error(error: str | None) -> str | None:
     return None if error is None else redact_text(error)
+
+
+def _safe(text: str | None) -> str | None:
+    return None if text is None else redact_card_text(text)
 
 
 def _record(
@@ -66,13 +63,13 @@ def _record(
         tenant=store.tenant,
         store_id=store.store_id,
         tool=tool,
-        order_id=order_id,
+        order_id=_safe(order_id),
         outcome=outcome,
         attempts=attempts,
         changes=tuple(changes),
         error=_safe_error(error),
         attempt_id=attempt_id,
-        resource=resource,
+        resource=_safe(resource),
     )
 
 
@@ -90,19 +87,18 @@ async def audit_mutation(
     resource: str | None = None,
 ) -> None:
     """Append a use case's record: its outcome and the field-level changes (card data redacted)."""
-    await audit.append(
-        _record(
-            clock,
-            store=store,
-            tool=tool,
-            order_id=order_id,
-            outcome=outcome,
-            attempts=attempts,
-            changes=(safe_change(c.field, c.before, c.after) for c in changes),
-            error=error,
-            resource=resource,
-        )
+    record = _record(
+        clock,
+        store=store,
+        tool=tool,
+        order_id=order_id,
+        outcome=outcome,
+        attempts=attempts,
+        changes=(safe_change(c.field, c.before, c.after) for c in changes),
+        error=error,
+        resource=resource,
     )
+    await audit.append(record)
 
 
 async def audit_attempt(
