@@ -17,6 +17,8 @@ from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.sqlite_credentials import CredentialsUnreadable, SqliteCredentialStore
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.entrypoints.cli_admin import register
+from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
+from orderdesk_mcp.entrypoints.settings import SettingsError, load_settings
 from tests.test_cli_admin import FakeOrderDesk
 
 CANARY = "CANARY-hardening-api-key-0c41d7"
@@ -174,3 +176,56 @@ def test_a_key_file_that_turns_unsafe_while_serving_is_logged_and_the_call_fails
         f"could not re-read the master key file: {tmp_path / 'master.key'} can be read by other users "
         f"(mode 644); refusing to use it. Run: chmod 600 {tmp_path / 'master.key'}"
     ) in caplog.text
+
+
+# -- 3. no secret in a start-up line or a settings error -----------------------------------------
+
+
+def test_the_start_up_line_masks_the_password_in_the_base_url(tmp_path: Path) -> None:
+    env = {
+        "ORDERDESK_DATA_DIR": str(tmp_path),
+        "ORDERDESK_STORE_ID": "12345",
+        "ORDERDESK_API_KEY": CANARY,
+        "ORDERDESK_BASE_URL": "http://proxyuser:PROXY-PASSWORD-9d1e@127.0.0.1:8080/api/v2?password=Q-SECRET",
+    }
+    line = choose_credentials(load_settings(env), mode="stdio", env=env).line
+    assert line == (
+        "orderdesk-mcp: credentials: environment variables, because ORDERDESK_STORE_ID and ORDERDESK_API_KEY "
+        "are set: store 12345 at http://proxyuser:***@127.0.0.1:8080/api/v2?password=***"
+    )
+
+
+def test_a_store_id_that_is_really_the_api_key_is_refused_without_echoing_it() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ORDERDESK_STORE_ID": CANARY, "ORDERDESK_API_KEY": "12345"})
+    assert str(caught.value) == (
+        "ORDERDESK_STORE_ID must be OrderDesk's numeric store id (digits only); the value set has 31 "
+        "characters, not all digits (not shown, in case it is the API key: check that ORDERDESK_STORE_ID "
+        "and ORDERDESK_API_KEY are not swapped)"
+    )
+
+
+# -- 5. an API key with control characters -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", [f"{CANARY}\r\nX-Injected: 1", f"{CANARY}\x00x", f"ab\tcd{CANARY}", f"{CANARY}\x7f1"]
+)
+def test_an_api_key_with_a_control_character_is_refused_at_start_up(key: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ORDERDESK_STORE_ID": "12345", "ORDERDESK_API_KEY": key})
+    assert str(caught.value) == (
+        "ORDERDESK_API_KEY contains a control character (a line break, tab or similar); set it to the "
+        "API key alone, on one line"
+    )
+
+
+def test_stores_add_refuses_an_api_key_with_a_control_character(cli: Cli) -> None:
+    cli("keys", "generate")
+    code, out, err = cli("stores", "add", "--store-id", "1001", stdin=f"{CANARY}\x1b[0m\n")
+    assert (code, out) == (2, "")
+    assert err == (
+        "orderdesk-mcp: the API key contains a control character (a tab or similar); "
+        "give the key alone, on one line\n"
+    )
+    assert cli("stores", "list")[1].startswith("No stores yet")

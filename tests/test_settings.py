@@ -60,7 +60,9 @@ def test_values_are_parsed_from_strings() -> None:
         ),
         (
             {"ORDERDESK_STORE_ID": "shop", "ORDERDESK_API_KEY": "k"},
-            "ORDERDESK_STORE_ID must be OrderDesk's numeric store id, got 'shop'",
+            "ORDERDESK_STORE_ID must be OrderDesk's numeric store id (digits only); the value set has 4 "
+            "characters, not all digits (not shown, in case it is the API key: check that ORDERDESK_STORE_ID "
+            "and ORDERDESK_API_KEY are not swapped)",
         ),
         (
             {"ORDERDESK_GATEWAY": "http"},

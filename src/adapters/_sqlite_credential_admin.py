@@ -22,6 +22,7 @@ from orderdesk_mcp.adapters.credential_admin import (
     StoreRow,
     TenantRow,
     check_alias,
+    check_api_key,
     check_store_id,
     check_tenant,
 )
@@ -97,8 +98,7 @@ class SqliteCredentialAdmin:
         """
         check_store_id(store_id)
         check_alias(alias)
-        if not api_key.strip():
-            raise CredentialAdminError("the API key is empty")
+        check_api_key(api_key)
         version = self._keyring.current_version
         box = seal(
             self._keyring, tenant=tenant, store_id=store_id, api_key=api_key.strip(), key_version=version

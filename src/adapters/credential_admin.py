@@ -8,10 +8,19 @@ letter so one can never be mistaken for a (numeric) OrderDesk store id.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import msgspec
 
-__all__ = ["CredentialAdminError", "StoreRow", "TenantRow", "check_alias", "check_store_id", "check_tenant"]
+__all__ = [
+    "CredentialAdminError",
+    "StoreRow",
+    "TenantRow",
+    "check_alias",
+    "check_api_key",
+    "check_store_id",
+    "check_tenant",
+]
 
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _STORE_ID = re.compile(r"[0-9]{1,20}")
@@ -60,4 +69,18 @@ def check_alias(alias: str) -> None:
     if alias and not _ALIAS.fullmatch(alias):
         raise CredentialAdminError(
             "an alias is 1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter"
+        )
+
+
+def check_api_key(api_key: str) -> None:
+    """Raises: CredentialAdminError for an empty key or one holding a control character.
+
+    An HTTP client refuses a header with CR, LF or other control characters, so such a key
+    would be stored fine and then fail every call; the key itself is never put in the message.
+    """
+    if not api_key.strip():
+        raise CredentialAdminError("the API key is empty")
+    if any(unicodedata.category(ch) == "Cc" for ch in api_key.strip()):
+        raise CredentialAdminError(
+            "the API key contains a control character (a tab or similar); give the key alone, on one line"
         )

@@ -18,7 +18,7 @@ import msgspec
 from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.domain.tenancy import DEFAULT_TENANT
 from orderdesk_mcp.entrypoints.paths import credentials_db, data_dir_from
-from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID, Settings, SettingsError
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID, Settings, SettingsError, mask_url
 
 __all__ = ["CredentialChoice", "Mode", "choose_credentials"]
 
@@ -79,7 +79,7 @@ def choose_credentials(
             why = f"ORDERDESK_CREDENTIALS={forced}" if forced else f"{_ENV_PAIR} are set"
             line = (
                 f"orderdesk-mcp: credentials: environment variables, because {why}: store "
-                f"{settings.store_id} at {settings.base_url}"
+                f"{settings.store_id} at {mask_url(settings.base_url)}"
             )
             return CredentialChoice(source="env", tenant=DEFAULT_TENANT, line=line)
         why = f"ORDERDESK_CREDENTIALS={forced}" if forced else f"{_ENV_PAIR} are not set and there is no {db}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ __all__ = [
     "MIN_HTTP_TOKEN_LENGTH",
     "Settings",
     "SettingsError",
+    "has_control_character",
     "load_settings",
     "mask_url",
 ]
@@ -37,6 +39,12 @@ def mask_url(url: str) -> str:
     """``url`` with its password (``user:PASSWORD@`` or ``?password=``) shown as ``***``."""
     masked = _USERINFO_PASSWORD.sub(r"\1***@", url)
     return _QUERY_PASSWORD.sub(r"\1***", masked)
+
+
+def has_control_character(text: str) -> bool:
+    """True when ``text`` holds a control character (CR, LF, tab, DEL, ...): never part of an API key,
+    and refused in an HTTP header, so every call with it would fail."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 class SettingsError(Exception):
@@ -212,8 +220,18 @@ def _validate(s: Settings) -> None:
             f"ORDERDESK_HTTP_TOKEN must be at least {MIN_HTTP_TOKEN_LENGTH} characters with no spaces "
             "(tokens made by `orderdesk-mcp tenants add` are)"
         )
-    if s.store_id is not None and not s.store_id.isdigit():
-        raise SettingsError(f"ORDERDESK_STORE_ID must be OrderDesk's numeric store id, got {s.store_id!r}")
+    if s.store_id is not None and not (s.store_id.isascii() and s.store_id.isdigit()):
+        # Never echoed: with the two variables swapped, the value here is the API key.
+        raise SettingsError(
+            "ORDERDESK_STORE_ID must be OrderDesk's numeric store id (digits only); the value set has "
+            f"{len(s.store_id)} characters, not all digits (not shown, in case it is the API key: check that "
+            "ORDERDESK_STORE_ID and ORDERDESK_API_KEY are not swapped)"
+        )
+    if s.api_key is not None and has_control_character(s.api_key):
+        raise SettingsError(
+            "ORDERDESK_API_KEY contains a control character (a line break, tab or similar); set it to the "
+            "API key alone, on one line"
+        )
     checks = [
         (s.cache_ttl >= 0, "ORDERDESK_CACHE_TTL must be 0 or more seconds"),
         (s.cache_max_entries >= 1, "ORDERDESK_CACHE_MAX_ENTRIES must be at least 1"),
