@@ -358,3 +358,15 @@ async def test_a_record_built_without_the_use_cases_helpers_is_redacted_by_the_l
     assert records[0]["error"] == f"card {REDACTED} cvv {REDACTED} declined"
     assert verify(path).ok
     assert "card" in json.dumps(records[0])  # the words around the numbers stay
+
+
+async def test_a_data_directory_the_audit_log_creates_is_private(tmp_path: Path) -> None:
+    # The credential and idempotency databases create it 0700; the audit log, writing first, made it 0755.
+    record = AuditRecord(
+        time=1.0, correlation_id="c", tenant="acme", store_id="100001", tool="orders_update",
+        order_id="500001", outcome="ok",
+    )  # fmt: skip
+    async with JsonlAuditLog(tmp_path / "data" / "audit.jsonl") as audit:
+        await audit.append(record)
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "data" / "audit.jsonl").stat().st_mode & 0o777 == 0o600

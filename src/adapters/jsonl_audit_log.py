@@ -185,7 +185,8 @@ class JsonlAuditLog(NoOpLifespan):
             await anyio.to_thread.run_sync(self._append, record)
 
     def _append(self, record: AuditRecord) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # 0700, as the credential and idempotency databases make it: whichever comes first
+        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
