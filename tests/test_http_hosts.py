@@ -8,12 +8,13 @@ interface, the ready line printed ``http://0.0.0.0:PORT/mcp``, a URL no client c
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.server_process import clean_env, http_server
+from tests.server_process import CLI, clean_env, http_server
 
 pytestmark = pytest.mark.anyio
 
@@ -39,13 +40,73 @@ async def _status(url: str, host: str, token: str | None = None) -> int:
 async def test_a_listed_host_is_answered_behind_a_proxy_on_loopback_and_others_are_not(
     tmp_path: Path,
 ) -> None:
-    env = clean_env(tmp_path, ORDERDESK_ALLOWED_HOSTS="mcp.example.com, Other.Example.org")
+    env = clean_env(
+        tmp_path, ORDERDESK_ALLOWED_HOSTS="mcp.example.com, Other.Example.org", ORDERDESK_HTTP_TOKEN=TOKEN
+    )
     with http_server(env) as server:
-        listed = await _status(server.mcp_url, "mcp.example.com")
-        listed_with_port = await _status(server.mcp_url, "other.example.org:443")
-        loopback = await _status(server.mcp_url, server.base_url.removeprefix("http://"))
-        unlisted = await _status(server.mcp_url, "evil.example.net")
-    assert (listed, listed_with_port, loopback, unlisted) == (200, 200, 200, 421)
+        listed = await _status(server.mcp_url, "mcp.example.com", TOKEN)
+        listed_with_port = await _status(server.mcp_url, "other.example.org:443", TOKEN)
+        loopback = await _status(server.mcp_url, server.base_url.removeprefix("http://"), TOKEN)
+        unlisted = await _status(server.mcp_url, "evil.example.net", TOKEN)
+        without_token = await _status(server.mcp_url, "mcp.example.com")
+    assert (listed, listed_with_port, loopback, unlisted, without_token) == (200, 200, 200, 421, 401)
+
+
+def test_a_server_published_behind_a_proxy_refuses_to_start_without_a_token(tmp_path: Path) -> None:
+    # Regression: bound to loopback with ORDERDESK_ALLOWED_HOSTS, as the README says to run behind
+    # a reverse proxy, it served every tool to the public name with no token and no warning.
+    proc = subprocess.run(
+        [CLI, "serve", "--transport", "http", "--port", "0"],
+        env=clean_env(tmp_path, ORDERDESK_ALLOWED_HOSTS="mcp.example.com"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        "orderdesk-mcp: configuration error: refusing to serve without authentication: "
+        "ORDERDESK_ALLOWED_HOSTS publishes this server as mcp.example.com; set ORDERDESK_HTTP_TOKEN or add "
+        "tenants (orderdesk-mcp tenants add NAME)\n"
+    )
+
+
+async def test_metrics_behind_a_proxy_need_the_token(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, ORDERDESK_ALLOWED_HOSTS="mcp.example.com", ORDERDESK_HTTP_TOKEN=TOKEN)
+    with http_server(env) as server:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{server.base_url}/metrics", headers={"Host": "mcp.example.com"}) as bare:
+                without = bare.status
+            headers = {"Host": "mcp.example.com", "Authorization": f"Bearer {TOKEN}"}
+            async with session.get(f"{server.base_url}/metrics", headers=headers) as answer:
+                with_token = answer.status
+    assert (without, with_token) == (401, 200)
+
+
+async def test_any_loopback_address_answers_loopback_names_only(tmp_path: Path) -> None:
+    # Regression: bound to 127.0.0.2 (loopback, so no token needed) the SDK checked no Host at all,
+    # and a page rebinding its own name to that address reached the tools.
+    with http_server(clean_env(tmp_path), "--host", "127.0.0.2") as server:
+        rebound = await _status(server.mcp_url, "evil.example.com")
+        own = await _status(server.mcp_url, server.base_url.removeprefix("http://"))
+    assert (rebound, own) == (421, 200)
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_one_line_naming_it(tmp_path: Path, port: str) -> None:
+    proc = subprocess.run(
+        [CLI, "serve", "--transport", "http", "--port", port],
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "orderdesk-mcp: configuration error: the port must be a number from 0 to 65535 (--port or "
+        f"ORDERDESK_PORT), got {port}\n",
+    )
 
 
 async def test_without_the_setting_loopback_answers_loopback_names_only(tmp_path: Path) -> None:

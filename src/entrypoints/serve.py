@@ -88,6 +88,10 @@ def serve(
     Raises:
         SettingsError: an unsafe HTTP set-up, a tenant that cannot be chosen, or the port in use.
     """
+    if transport == "http" and not 0 <= port <= 65535:  # getaddrinfo would wrap 70000 to 4464
+        raise SettingsError(
+            f"the port must be a number from 0 to 65535 (--port or ORDERDESK_PORT), got {port}"
+        )
     choice = choose_credentials(
         settings, mode="http" if transport == "http" else "stdio", tenant=tenant, env=os.environ
     )
@@ -110,14 +114,30 @@ def _announce(credentials_line: str, settings: Settings) -> None:
         announce("orderdesk-mcp: read-only mode: the tools that create, change or delete are disabled")
 
 
+def _published_names(settings: Settings) -> list[str]:
+    """The public names ``ORDERDESK_ALLOWED_HOSTS`` publishes this server under, lower-cased."""
+    return [name.strip().lower() for name in settings.allowed_hosts.split(",") if name.strip()]
+
+
+def _local_only(settings: Settings, host: str) -> bool:
+    """Reachable from this machine only: bound to loopback, and no public name forwarded to it."""
+    return _is_loopback(host) and not _published_names(settings)
+
+
 def _authenticator(container: Container, settings: Settings, host: str) -> TokenAuthenticator | None:
     if settings.credentials == "sqlite":
         authenticator: TokenAuthenticator = container.credentials()
         return authenticator
     if settings.http_token:
         return StaticTokenAuthenticator(settings.http_token)
-    if _is_loopback(host):
+    if _local_only(settings, host):
         return None
+    if _is_loopback(host):  # behind a reverse proxy that forwards the public names
+        raise SettingsError(
+            "refusing to serve without authentication: ORDERDESK_ALLOWED_HOSTS publishes this server as "
+            f"{', '.join(_published_names(settings))}; set ORDERDESK_HTTP_TOKEN or add tenants "
+            "(orderdesk-mcp tenants add NAME)"
+        )
     raise SettingsError(
         f"refusing to serve without authentication on {host}; set ORDERDESK_HTTP_TOKEN or add tenants "
         "(orderdesk-mcp tenants add NAME), or bind to 127.0.0.1"
@@ -151,14 +171,15 @@ def build_http_app(
     """MCP (stateless, behind bearer auth when configured) plus the health, readiness and metrics routes."""
     from orderdesk_mcp.entrypoints.http_app import ServiceRouter, readiness_probes
 
-    security = _transport_security(container.settings().allowed_hosts, host)
+    settings = container.settings()
+    security = _transport_security(settings.allowed_hosts, host)
     mcp_app: ASGIApp = server.streamable_http_app(host=host, stateless_http=True, transport_security=security)
     protect = None if authenticator is None else partial(_protected, authenticator=authenticator)
     return ServiceRouter(
         protect(mcp_app) if protect else mcp_app,
         telemetry=container.telemetry(),
         probes=lambda: readiness_probes(container.credentials(), container.redis_client()),
-        protect_metrics=None if _is_loopback(host) else protect,
+        protect_metrics=None if _local_only(settings, host) else protect,
     )
 
 
@@ -172,10 +193,12 @@ def _transport_security(allowed: str, host: str) -> TransportSecuritySettings | 
     which shuts out a reverse proxy on the same machine that forwards the public name. The
     names listed are answered too, on any port, and browsers' Origin from them (http and https);
     so are loopback and the bound address, whatever the bind. Set, the check applies to every
-    bind (the SDK checks nothing on other addresses).
+    bind (the SDK checks nothing on other addresses). On a loopback address the SDK does not
+    know (127.0.0.2, ...) it would check nothing either, and no token is needed there: the
+    check is on for every loopback bind.
     """
     names = [name.strip().lower() for name in allowed.split(",") if name.strip()]
-    if not names:
+    if not names and not _is_loopback(host):
         return None
     from mcp.server.transport_security import TransportSecuritySettings
 
