@@ -16,6 +16,7 @@ import pytest
 from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.sqlite_credentials import CredentialsUnreadable, SqliteCredentialStore
 from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.entrypoints.cli import main
 from orderdesk_mcp.entrypoints.cli_admin import register
 from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
 from orderdesk_mcp.entrypoints.settings import SettingsError, load_settings
@@ -229,3 +230,42 @@ def test_stores_add_refuses_an_api_key_with_a_control_character(cli: Cli) -> Non
         "give the key alone, on one line\n"
     )
     assert cli("stores", "list")[1].startswith("No stores yet")
+
+
+# -- 4. a damaged credential file -------------------------------------------------------------------
+
+
+def _damage(db: Path, how: str) -> str:
+    """Damage ``db`` as a bad copy or disk would; sqlite's reason for refusing it."""
+    if how == "random bytes":
+        db.write_bytes(bytes(range(256)) * 12)
+        return "file is not a database"
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])  # cut off mid-copy
+    return "database disk image is malformed"
+
+
+@pytest.mark.parametrize("how", ["random bytes", "truncated"])
+@pytest.mark.parametrize("argv", [["stores", "list"], ["orders", "list"], ["serve"]], ids=" ".join)
+def test_a_damaged_credential_file_ends_in_one_line_naming_it(
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    how: str,
+) -> None:
+    _one_store(cli)
+    for store_id in range(2002, 2040):  # more than one page, so a cut-off file is missing some
+        cli("stores", "add", "--tenant", "acme", "--store-id", str(store_id), stdin=CANARY)
+    for var in ("ORDERDESK_STORE_ID", "ORDERDESK_API_KEY", "ORDERDESK_CACHE_URL", "ORDERDESK_TENANT"):
+        monkeypatch.delenv(var, raising=False)
+    db = tmp_path / "credentials.sqlite3"
+    reason = _damage(db, how)
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (
+        "",
+        f"orderdesk-mcp: {db} is not a readable SQLite database ({reason}); restore it from a backup, or "
+        "move it aside and add the tenants and stores again (orderdesk-mcp tenants add, orderdesk-mcp "
+        "stores add)\n",
+    )

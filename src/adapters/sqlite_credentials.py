@@ -44,6 +44,10 @@ from orderdesk_mcp.domain.tenancy import StoreAccess
 __all__ = ["CredentialAdminError", "CredentialsUnreadable", "SqliteCredentialStore", "StoreRow", "TenantRow"]
 
 log = logging.getLogger(__name__)
+_DAMAGED_ADVICE = (
+    "restore it from a backup, or move it aside and add the tenants and stores again "
+    "(orderdesk-mcp tenants add, orderdesk-mcp stores add)"
+)
 
 
 class CredentialsUnreadable(CredentialsMissing):
@@ -92,7 +96,7 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
     """
 
     def __init__(self, *, path: Path, keyring: Keyring, now: Callable[[], str] = utc_now) -> None:
-        self._db = PrivateSqlite(path, SCHEMA)
+        self._db = PrivateSqlite(path, SCHEMA, advice=_DAMAGED_ADVICE)
         self._keyring = keyring
         self._now = now
 
