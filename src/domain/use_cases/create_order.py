@@ -13,6 +13,9 @@
   until the first finishes (at most ``wait_for_peer`` seconds). A create whose outcome stayed
   unknown, or whose claimer vanished (a ``pending`` record older than ``lease``), leaves the
   key ``uncertain``: the next call with it reconciles by ``source_id`` before creating.
+- The ``done`` record keeps the created order for 24 hours without its card data (card-named
+  keys and card numbers as ``[redacted]``, as in the audit log), so a replay shows
+  ``[redacted]`` there; its fingerprint is the real order's.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from orderdesk_mcp.domain.merge import diff
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.order_rules import check_new_order, looks_like_sent
 from orderdesk_mcp.domain.pagination import OrderQuery
+from orderdesk_mcp.domain.redaction import redact_card_data
 from orderdesk_mcp.domain.results import CreatedOrder
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
@@ -66,6 +70,12 @@ def generated_source_id(idempotency_key: str | None) -> str:
         hashlib.sha256(idempotency_key.encode()).hexdigest()[:16] if idempotency_key else secrets.token_hex(8)
     )
     return f"odmcp-{seed}"
+
+
+def _replayable(order: Order) -> dict[str, Any]:
+    """The created order as its idempotency record keeps it: no card data, the real fingerprint
+    (a replayed answer's fingerprint still matches the order OrderDesk holds)."""
+    return order_to_cache(order) | {"doc": redact_card_data(order.doc)}
 
 
 def _may_have_written(exc: BaseException) -> bool:
@@ -219,7 +229,7 @@ class CreateOrder:
                 else:
                     await self._forget(record_key)  # nothing was created: free the key
             raise
-        await self._remember(record_key, {"state": "done", "body": body, "order": order_to_cache(order)})
+        await self._remember(record_key, {"state": "done", "body": body, "order": _replayable(order)})
         return CreatedOrder(order=order, created=found is None)
 
     async def _create(self, store: StoreRef, doc: dict[str, Any]) -> Order:
