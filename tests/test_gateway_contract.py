@@ -109,6 +109,8 @@ async def test_list_page_counts_agree_with_the_total(target: GatewayTarget) -> N
     assert len(first.orders) == min(2, total)
     assert first.has_more == (total > 2)
     assert (beyond.orders, beyond.has_more) == ((), False)
+    # Regression: over HTTP a page past the end reported the offset asked for as the total.
+    assert beyond.total_count == total
 
 
 @on_every_target

@@ -60,9 +60,11 @@ class HttpOrderGateway(OrderDeskHttp):
             raise UpstreamUnavailable("the answer's total_records is not a number") from None
         if total < 0 or (total > query.offset + len(orders) and not orders):
             raise UpstreamUnavailable("the answer's total_records does not match its orders")
+        # Returned orders exist, so the total is at least where they end; an empty page is past the
+        # end and keeps OrderDesk's count (not the offset asked for), as inventory pages do.
         return OrderPage(
             orders=tuple(Order.from_document(normalize_order(o)) for o in orders),
-            total_count=max(total, query.offset + len(orders)),
+            total_count=max(total, query.offset + len(orders)) if orders else total,
             limit=query.limit,
             offset=query.offset,
         )
