@@ -93,6 +93,13 @@ def test_concurrent_rotations_each_add_a_version_and_the_stored_key_still_decryp
     )
 
 
+def test_concurrent_key_generations_make_one_key_file_and_the_rest_are_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert sorted(cli.concurrently(6, "keys", "generate")) == [0, 2, 2, 2, 2, 2]
+    assert Keyring.load(tmp_path).versions == (1,)
+
+
 # -- 2. a server running through a rotation --------------------------------------------------------
 
 
