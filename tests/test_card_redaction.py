@@ -8,6 +8,7 @@ fields ``masked`` keeps as they are (``shipping_method``, ``payment_type``, ``ta
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sqlite3
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,10 +42,11 @@ from orderdesk_mcp.domain.redaction import (
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation, safe_change
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
+from orderdesk_mcp.entrypoints.settings import SIMULATOR_STORE_ID
 from orderdesk_mcp.ports.audit import AuditRecord, FieldChange
 from orderdesk_mcp.ports.idempotency import IdempotencyRecords
 from tests.fakes import FakeAuditLog, FakeClock, FakeOrderGateway
-from tests.mcp_harness import make_container, mcp_client, seeded_state
+from tests.mcp_harness import error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
@@ -495,3 +498,78 @@ async def test_an_idempotent_note_keeps_no_card_data_for_its_replay(
     assert (again.order_id, again.history_count, again.fingerprint) == (
         first.order_id, first.history_count, first.fingerprint,
     )  # fmt: skip
+
+
+# --- an audit log that cannot be written: the agent reads why, nothing is sent ----------------
+
+NOT_RECORDED = (
+    "{tool} was not sent to OrderDesk: the audit log could not record it (the server's data directory "
+    "may be full or read-only). Tell the person who runs this server."
+)
+BLOCKED_WRITES: list[tuple[str, dict[str, Any]]] = [
+    ("orders_update", {"order_id": "500003", "changes": {"email": "w@example.com"}}),
+    ("orders_add_note", {"order_id": "500003", "note": "n"}),
+    ("orders_add_note", {"order_id": "500003", "note": "n", "idempotency_key": "n-1"}),
+    ("orders_delete", {"order_id": "500004", "confirm": True}),
+    ("orders_create", {"order": {"email": "a@b.com", "shipping": {"first_name": "A", "last_name": "B"},
+                                 "order_items": [{"name": "x", "price": 1, "quantity": 1}]}}),
+    ("orders_create", {"idempotency_key": "k-1", "order": {"email": "a@b.com",
+                       "shipping": {"first_name": "A", "last_name": "B"},
+                       "order_items": [{"name": "x", "price": 1, "quantity": 1}]}}),
+    ("orders_move", {"order_ids": ["500001"], "folder": "Prepared"}),
+    ("shipments_add", {"order_id": "500001", "tracking_number": "1Z1", "carrier_code": "UPS"}),
+    ("inventory_update", {"item_id": 2501, "changes": {"price": 12.5}}),
+    ("inventory_adjust_stock", {"item_id": 2502, "delta": 3}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"), BLOCKED_WRITES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(BLOCKED_WRITES)]
+)
+async def test_when_the_audit_log_cannot_be_written_the_agent_is_told_and_nothing_is_sent(
+    tmp_path: Path, tool: str, args: dict[str, Any]
+) -> None:
+    # The review's calls10: audit.jsonl is a directory. The attempt failed (nothing sent), then the
+    # use case's own error record failed too and its OSError replaced AuditUnavailable: the agent
+    # read a bare "Error executing tool orders_update".
+    (tmp_path / "audit.jsonl").mkdir()
+    state = seeded_state(5)
+    orders = copy.deepcopy(state.orders(SIMULATOR_STORE_ID))
+    inventory = copy.deepcopy(state.inventory(SIMULATOR_STORE_ID))
+    async with mcp_client(make_container(tmp_path, state=state)) as client:
+        result = await client.call_tool(tool, args)
+        assert error_text(result) == NOT_RECORDED.format(tool=tool)
+        assert state.orders(SIMULATOR_STORE_ID) == orders
+        assert state.inventory(SIMULATOR_STORE_ID) == inventory
+        text = "\n".join(getattr(block, "text", "") for block in result.content)
+        assert str(tmp_path) not in text
+        (tmp_path / "audit.jsonl").rmdir()  # the operator mends it: the same key is free, not "unconfirmed"
+        again = await client.call_tool(tool, args)
+        assert not again.is_error, again.content
+
+
+class _SummaryRefused(JsonlAuditLog):
+    """An audit log that takes the attempt records and then fills up: the use case's record fails."""
+
+    async def append(self, record: AuditRecord) -> None:
+        if record.attempt_id is None:
+            raise OSError(28, "No space left on device")
+        await super().append(record)
+
+
+async def test_a_write_that_landed_is_reported_done_when_only_its_summary_record_fails(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The write is on OrderDesk and its attempt and outcome are in the log: an error would make the
+    # agent retry a write that already happened.
+    state = seeded_state(5)
+    container = make_container(tmp_path, state=state)
+    container.audit.override(providers.Object(_SummaryRefused(tmp_path / "audit.jsonl")))
+    async with mcp_client(container) as client:
+        result = await client.call_tool(
+            "orders_update", {"order_id": "500003", "changes": {"email": "w@example.com"}}
+        )
+    assert not result.is_error, result.content
+    assert state.orders(SIMULATOR_STORE_ID)["500003"]["email"] == "w@example.com"
+    assert [r["outcome"] for r in tail(tmp_path / "audit.jsonl")] == ["attempt", "ok"]
+    assert "audit log: the ok record of a orders_update could not be appended" in caplog.text

@@ -7,10 +7,17 @@ is built with no card data in it: card-named fields and keys at any depth hold `
 numbers that look like card numbers too, and every string (values, keys, field paths, the
 order id, the resource and the error) has its card numbers and verification codes replaced by
 ``[redacted]``, whatever the audit log keeps otherwise.
+
+A record that cannot be appended after the fact (the use case's own record, written once the
+call has its result) is logged and dropped: the call's result, or the error it already has
+(``AuditUnavailable`` when the write's ``attempt`` could not be recorded), is what the caller
+must see. An upstream write is never sent unless its ``attempt`` was recorded
+(:mod:`~orderdesk_mcp.domain.use_cases.audited_write`).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -27,6 +34,7 @@ from orderdesk_mcp.ports.clock import Clock
 __all__ = ["Outcome", "audit_attempt", "audit_attempt_outcome", "audit_mutation", "safe_change"]
 
 Outcome = Literal["ok", "error", "dry_run", "replayed", "noop"]
+_log = logging.getLogger(__name__)
 
 
 def safe_change(field: str, before: Any, after: Any) -> FieldChange:
@@ -86,7 +94,10 @@ async def audit_mutation(
     error: str | None = None,
     resource: str | None = None,
 ) -> None:
-    """Append a use case's record: its outcome and the field-level changes (card data redacted)."""
+    """Append a use case's record: its outcome and the field-level changes (card data redacted).
+
+    A failure to append is logged, not raised (see the module docstring).
+    """
     record = _record(
         clock,
         store=store,
@@ -98,7 +109,10 @@ async def audit_mutation(
         error=error,
         resource=resource,
     )
-    await audit.append(record)
+    try:
+        await audit.append(record)
+    except Exception as exc:
+        _log.error("audit log: the %s record of a %s could not be appended: %r", outcome, tool, exc)
 
 
 async def audit_attempt(
