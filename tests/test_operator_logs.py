@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import pytest
@@ -29,7 +29,9 @@ NEW_ORDER = {
 }
 
 
-async def _full_run(tmp_path: Path, state: SimulatorState, **env: str) -> list[str]:
+async def _full_run(
+    tmp_path: Path, state: SimulatorState, mode: Literal["auto", "legacy"] = "auto", **env: str
+) -> list[str]:
     async with served_simulator(state) as upstream:
         full_env = clean_env(
             tmp_path,
@@ -40,7 +42,7 @@ async def _full_run(tmp_path: Path, state: SimulatorState, **env: str) -> list[s
         )
         with http_server(full_env) as server:
             with anyio.fail_after(60):
-                async with Client(server.mcp_url) as client:
+                async with Client(server.mcp_url, mode=mode) as client:
                     created = await client.call_tool(CREATE, {"order": NEW_ORDER})
                     assert created.structured_content is not None, created.content
                     order_id = created.structured_content["order"]["id"]
@@ -57,14 +59,17 @@ async def _full_run(tmp_path: Path, state: SimulatorState, **env: str) -> list[s
             return server.stop()
 
 
+# "auto": 2026-07-28, answered as JSON; "legacy": a handshake-era client, answered over SSE, whose
+# library logged every chunk of every answer at DEBUG (whole orders, e-mail and card included).
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_json_logs_have_one_line_per_call_warnings_with_the_correlation_id_and_no_secrets(
-    tmp_path: Path,
+    tmp_path: Path, mode: Literal["auto", "legacy"]
 ) -> None:
     state = SimulatorState()
     state.add_store(STORE_ID, CANARY_KEY)
-    lines = await _full_run(tmp_path, state, ORDERDESK_LOG_FORMAT="json", ORDERDESK_LOG_LEVEL="DEBUG")
+    lines = await _full_run(tmp_path, state, mode, ORDERDESK_LOG_FORMAT="json", ORDERDESK_LOG_LEVEL="DEBUG")
     text = "\n".join(lines)
-    for secret in (CANARY_KEY, CARD, EMAIL, "4111 1111", "canary.shopper"):
+    for secret in (CANARY_KEY, CARD, EMAIL, "4111 1111", "canary.shopper", "Difference engine"):
         assert secret not in text, secret
     records: list[dict[str, Any]] = [json.loads(line) for line in lines]  # every line, start-up too
     startup = [r["message"] for r in records if r["logger"] == "orderdesk_mcp.startup"]

@@ -121,9 +121,12 @@ def configure_logging(*, fmt: str = "text", level: str = "INFO", secrets: Iterab
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level)
-    # The SDK logs every session-manager start at INFO; ours say what matters. DEBUG shows all.
-    logging.getLogger("mcp").setLevel(level if level == "DEBUG" else "WARNING")
+    # DEBUG is our own code's: libraries stay at INFO, since some log message bodies at DEBUG (the
+    # SSE library writes every chunk of an answer, whole orders included). The SDK logs every
+    # session-manager start at INFO, and a tool's error text; ours say what matters.
+    root.setLevel("INFO" if level == "DEBUG" else level)
+    logging.getLogger("orderdesk_mcp").setLevel(level)
+    logging.getLogger("mcp").setLevel("WARNING")
 
 
 def setup_logging(settings: Settings) -> None:
