@@ -12,6 +12,7 @@ import copy
 import json
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -167,6 +168,15 @@ def test_a_whole_float_is_judged_by_its_digits_and_a_bool_is_no_number() -> None
 )
 def test_the_reviews_strings_lose_their_card_numbers_and_codes(text: str, expected: str) -> None:
     assert redact_card_text(text) == expected
+
+
+def test_a_long_run_of_digit_groups_is_scanned_in_linear_time() -> None:
+    # Looking for a card number beside a few digits tried every cut of the run, summing the groups
+    # each time: 20,000 one-digit groups (40 KB of a note) took 9 s.
+    text = "1 " * 20_000
+    started = time.perf_counter()
+    assert redact_card_text(text) == text
+    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ .-][0-9]+)*(?![0-9])")
 _GROUP = re.compile(r"[0-9]+")
 # Digits left beside a card number in one run: an expiry like "02" of "02/27", a CVV.
 _BESIDE_CARD = 3
+_MAX_CARD_DIGITS = 19
 _VERIFICATION_CODE = re.compile(r"(?i)\b(cvv2?|cvc2?|csc|security\s+code)([\s:#=.-]{0,3})[0-9]{3,4}\b")
 # A long run of letters and digits with both in it: OrderDesk keys are ~50 such characters.
 _KEY_SHAPED = re.compile(
@@ -76,7 +77,7 @@ def _luhn(digits: str) -> bool:
 
 
 def _is_card_digits(digits: str) -> bool:
-    return 13 <= len(digits) <= 19 and _luhn(digits)
+    return 13 <= len(digits) <= _MAX_CARD_DIGITS and _luhn(digits)
 
 
 def looks_like_card_number(value: object) -> bool:
@@ -110,6 +111,8 @@ def _card_in_run(match: re.Match[str]) -> str:
     22-digit tracking number holds 16-digit stretches that pass the Luhn check by chance.
     """
     run = match.group(0)
+    if sum(ch.isdigit() for ch in run) > _MAX_CARD_DIGITS + _BESIDE_CARD:
+        return run  # no card number and its few digits beside it (a long run stays linear to scan)
     spans = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
     groups = [run[a:b] for a, b in spans]
     if _is_card_digits("".join(groups)):
