@@ -18,6 +18,8 @@ from dependency_injector import providers
 from mcp import Client
 from starlette.types import ASGIApp, Message
 
+from orderdesk_mcp.adapters.keyring import Keyring
+from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.tenancy import StoreAccess
 from orderdesk_mcp.entrypoints.container import Container
@@ -155,6 +157,29 @@ async def test_readiness_fails_when_the_credentials_cannot_be_read(tmp_path: Pat
     async with _asgi(container, host="127.0.0.1") as http:
         answer = await http.get("/readyz")
     assert (answer.status_code, answer.json()) == (503, {"status": "not ready", "failing": ["credentials"]})
+
+
+async def test_readiness_fails_when_the_master_key_opens_no_stored_key(tmp_path: Path) -> None:
+    # Regression: a replica started with a wrong master key answered /readyz 200 and then failed
+    # every call, so the load balancer kept it in rotation.
+    path = tmp_path / "credentials.sqlite3"
+    with SqliteCredentialStore(path=path, keyring=Keyring({1: b"\x01" * 32})) as right:
+        right.add_tenant("acme")
+        right.add_store("acme", "1001", "the-api-key-of-store-1001", alias="main", read_only=False)
+        right.add_store("acme", "1002", "the-api-key-of-store-1002", alias="", read_only=False)
+    answers = []
+    for key in (b"\x02" * 32, b"\x01" * 32):  # a wrong master key, then the right one
+        container = make_container(tmp_path)
+        wrong_or_right = SqliteCredentialStore(path=path, keyring=Keyring({1: key}))
+        container.credentials.override(providers.Object(wrong_or_right))
+        with wrong_or_right:
+            async with _asgi(container, host="127.0.0.1") as http:
+                answer = await http.get("/readyz")
+        answers.append((answer.status_code, answer.json()))
+    assert answers == [
+        (503, {"status": "not ready", "failing": ["credentials"]}),
+        (200, {"status": "ready"}),
+    ]
 
 
 async def test_metrics_count_calls_upstream_requests_and_cache_after_a_few_calls(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from orderdesk_mcp.adapters._sqlite_credential_schema import (
     utc_now,
 )
 from orderdesk_mcp.adapters.credential_admin import CredentialAdminError, StoreRow, TenantRow
-from orderdesk_mcp.adapters.key_sealing import SealBroken, unseal
+from orderdesk_mcp.adapters.key_sealing import SealBroken, Sealed, unseal
 from orderdesk_mcp.adapters.keyring import MASTER_KEY_ENV, Keyring, KeyringError
 from orderdesk_mcp.adapters.sqlite_file import PrivateSqlite
 from orderdesk_mcp.domain.errors import CredentialsMissing
@@ -136,6 +136,15 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
         """The active tenant whose token this is, compared in constant time against every hash."""
         return await anyio.to_thread.run_sync(self._authenticate, token)
 
+    async def check_keys(self) -> None:
+        """For readiness: every master key version the stored keys use opens at least one of them.
+
+        A replica with a wrong or missing master key would fail every call, so it must not look
+        ready; one tampered row among others of its version does not make it unready. The keys
+        are opened here, in the adapter, and dropped. Raises: CredentialsUnreadable.
+        """
+        await anyio.to_thread.run_sync(self._check_keys)
+
     def _stores(self, tenant: str) -> tuple[StoreAccess, ...]:
         if not tenant_active(self._db, tenant):
             return ()
@@ -177,6 +186,31 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
         raise CredentialsUnreadable(
             store.store_id, missing_version=missing, file_backed=self._keyring.file_backed
         ) from None
+
+    def _check_keys(self) -> None:
+        by_version: dict[int, list[tuple[StoreRef, Sealed]]] = {}
+        for tenant, store_id, *box in self._db.rows(
+            "SELECT tenant, store_id, key_version, nonce, ciphertext FROM stores"
+        ):
+            sealed_box = sealed(tuple(box))
+            ref = StoreRef(tenant=str(tenant), store_id=str(store_id))
+            by_version.setdefault(sealed_box.key_version, []).append((ref, sealed_box))
+        for version, rows in sorted(by_version.items()):
+            if any(self._opens(ref, box) for ref, box in rows):
+                continue
+            # As for a call: another process may have rotated; re-read master.key once and retry.
+            if not (self._reload_keyring() and any(self._opens(ref, box) for ref, box in rows)):
+                missing = None if version in self._keyring.versions else version
+                raise CredentialsUnreadable(
+                    rows[0][0].store_id, missing_version=missing, file_backed=self._keyring.file_backed
+                )
+
+    def _opens(self, store: StoreRef, box: Sealed) -> bool:
+        try:
+            unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
+        except SealBroken:
+            return False
+        return True
 
     def _reload_keyring(self) -> bool:
         try:

@@ -2,13 +2,15 @@
 
 MCP runs in the SDK's stateless streamable HTTP mode: every POST is served on its own, with no
 server-side session, so any replica behind any load balancer can answer any request. What is
-lost is the server-to-client channel (elicitation); ``orders_delete`` then relies on its
-``confirm`` argument.
+lost is the server-to-client request in the middle of a call: a handshake-era client is not
+asked before a delete (``confirm`` decides); a 2026-07-28 client is asked through the call's
+result (``confirmation.py``).
 
 - ``GET /healthz``: 200 while the process serves requests. No authentication.
-- ``GET /readyz``: 200 when the credential store reads and Redis (when configured) answers a
-  PING, else 503 naming the failing dependency (``credentials`` or ``redis``). OrderDesk is never
-  called. No authentication, and no tenant or store in the answer.
+- ``GET /readyz``: 200 when the credential store reads (and, encrypted, its master keys open
+  the stored API keys) and Redis (when configured) answers a PING, else 503 naming the failing
+  dependency (``credentials`` or ``redis``). OrderDesk is never called. No authentication, and
+  no tenant or store in the answer.
 - ``GET /metrics``: this server's Prometheus metrics. It needs the bearer token (the same check
   as ``/mcp``) unless the server is bound to loopback.
 """
@@ -39,7 +41,13 @@ def readiness_probes(credentials: CredentialStore, redis: object | None) -> dict
     """One probe per dependency: the credential store reads; Redis (if any) answers PING."""
 
     async def credentials_read() -> object:
-        return await credentials.stores(DEFAULT_TENANT)
+        stores = await credentials.stores(DEFAULT_TENANT)
+        # The encrypted store also checks that its master keys open the stored keys: a replica
+        # started with a wrong master key would fail every call.
+        check_keys = getattr(credentials, "check_keys", None)
+        if check_keys is not None:
+            await check_keys()
+        return stores
 
     probes: dict[str, Probe] = {"credentials": credentials_read}
     ping = getattr(redis, "ping", None)
