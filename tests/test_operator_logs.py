@@ -59,7 +59,7 @@ async def _full_run(
             return server.stop()
 
 
-# "auto": 2026-07-28, answered as JSON; "legacy": a handshake-era client, answered over SSE, whose
+# "auto": 2026-07-28; "legacy": a handshake-era client. Such clients were answered over SSE, whose
 # library logged every chunk of every answer at DEBUG (whole orders, e-mail and card included).
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_json_logs_have_one_line_per_call_warnings_with_the_correlation_id_and_no_secrets(

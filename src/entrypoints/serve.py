@@ -173,7 +173,11 @@ def build_http_app(
 
     settings = container.settings()
     security = _transport_security(settings.allowed_hosts, host)
-    mcp_app: ASGIApp = server.streamable_http_app(host=host, stateless_http=True, transport_security=security)
+    # JSON answers, not SSE streams: nothing is sent to a client mid-call in stateless mode, and
+    # sse-starlette closes every open stream at once on SIGTERM, cutting off calls still in flight.
+    mcp_app: ASGIApp = server.streamable_http_app(
+        host=host, stateless_http=True, json_response=True, transport_security=security
+    )
     protect = None if authenticator is None else partial(_protected, authenticator=authenticator)
     return ServiceRouter(
         protect(mcp_app) if protect else mcp_app,
