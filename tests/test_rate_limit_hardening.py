@@ -52,13 +52,13 @@ async def test_a_huge_retry_after_is_stored_in_redis_for_at_most_120_seconds(
     try:
         limiter = RedisRateLimiter(client=client, clock=SystemClock(), prefix=redis_prefix)
         await limiter.observe(STORE, retry_after=100_000)
-        ttl_ms = await client.pttl(f"{redis_prefix}tenant:t1:store:42:cooldown")
+        ttl_ms = await client.pttl(f"{redis_prefix}store:42:cooldown")
         assert 0 < ttl_ms <= 121_000
         with pytest.raises(RateLimited) as caught:
             await limiter.acquire(STORE, max_wait=5)
         assert caught.value.retry_after == pytest.approx(120.0, abs=1.0)
     finally:
-        await client.delete(f"{redis_prefix}tenant:t1:store:42:cooldown")
+        await client.delete(f"{redis_prefix}store:42:cooldown")
         await client.aclose()
 
 
@@ -66,7 +66,7 @@ async def test_a_day_long_cool_down_already_in_redis_is_read_as_at_most_120_seco
     redis_url: str, redis_prefix: str
 ) -> None:
     client = redis.asyncio.Redis.from_url(redis_url)
-    key = f"{redis_prefix}tenant:t1:store:42:cooldown"
+    key = f"{redis_prefix}store:42:cooldown"
     try:
         seconds, micros = await client.time()
         now_ms = seconds * 1000 + micros // 1000
