@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
+from orderdesk_mcp.adapters.redis_cache import redis_client_from_url
 from orderdesk_mcp.entrypoints.settings import SettingsError, load_settings, mask_url
 
 CLI = str(Path(sys.executable).with_name("orderdesk-mcp"))
@@ -91,4 +93,35 @@ def test_audit_values_default_to_masked_and_take_full_or_none() -> None:
 def test_an_unknown_audit_values_setting_stops_start_up() -> None:
     assert _error({"ORDERDESK_AUDIT_VALUES": "partial"}) == (
         "ORDERDESK_AUDIT_VALUES must be masked, full or none, got 'partial'"
+    )
+
+
+@pytest.mark.anyio
+async def test_a_unix_socket_cache_url_is_accepted_and_reaches_redis(tmp_path: Path) -> None:
+    # Regression: unix:///path/redis.sock was refused with "must be a redis:// or rediss:// or
+    # unix:// URL": the check wanted a host, which a socket URL does not have.
+    socket_path = tmp_path / "redis.sock"
+    server = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", str(socket_path), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        settings = load_settings({"ORDERDESK_CACHE_URL": f"unix://{socket_path}"})
+        client = redis_client_from_url(settings.cache_url)
+        try:
+            with anyio.fail_after(10):
+                while not socket_path.exists():  # redis-server offers no ready signal
+                    await anyio.sleep(0.01)
+                assert await client.ping() is True
+        finally:
+            await client.aclose()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_unix_cache_url_without_a_socket_path_is_refused() -> None:
+    assert _error({"ORDERDESK_CACHE_URL": "unix://"}) == (
+        "ORDERDESK_CACHE_URL must be a redis:// or rediss:// or unix:// URL, got 'unix://'"
     )

@@ -156,7 +156,9 @@ def _check_url(var: str, url: str, schemes: set[str]) -> None:
     wanted = " or ".join(sorted(f"{s}://" for s in schemes))
     try:
         parts = urlsplit(url)
-        valid = parts.scheme in schemes and bool(parts.netloc) and (parts.port or 0) >= 0
+        # unix:///path/redis.sock names a socket file: a path and no host.
+        located = bool(parts.path.strip("/")) if parts.scheme == "unix" else bool(parts.netloc)
+        valid = parts.scheme in schemes and located and (parts.port or 0) >= 0
     except ValueError:  # an unbalanced "[" or a port that is not a number
         valid = False
     if not valid:
