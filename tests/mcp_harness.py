@@ -11,14 +11,15 @@ from typing import Any
 import msgspec
 from dependency_injector import providers
 from mcp import Client
-from mcp.types import CallToolResult
+from mcp.client.context import ClientRequestContext
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ErrorData
 
 from orderdesk_mcp.adapters.simulator import SimulatorState, default_state
 from orderdesk_mcp.entrypoints.container import Container
 from orderdesk_mcp.entrypoints.serve import create_server
 from orderdesk_mcp.entrypoints.settings import SIMULATOR_API_KEY, SIMULATOR_STORE_ID, Settings
 
-__all__ = ["STORE", "error_text", "make_container", "mcp_client", "seeded_state"]
+__all__ = ["STORE", "answering", "error_text", "make_container", "mcp_client", "seeded_state"]
 
 STORE = SIMULATOR_STORE_ID
 
@@ -59,3 +60,16 @@ def error_text(result: CallToolResult) -> str:
     text = "\n".join(getattr(block, "text", "") for block in result.content)
     assert _SDK_PREFIX.match(text), f"not an anticipated error: {text!r}"
     return _SDK_PREFIX.sub("", text, count=1)
+
+
+def answering(result: ElicitResult | ErrorData, asked: list[str] | None = None) -> Any:
+    """An elicitation callback that gives ``result`` to every question, noting each in ``asked``."""
+
+    async def callback(
+        context: ClientRequestContext, params: ElicitRequestParams
+    ) -> ElicitResult | ErrorData:
+        if asked is not None:
+            asked.append(params.message)
+        return result
+
+    return callback

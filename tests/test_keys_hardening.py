@@ -3,8 +3,6 @@ a corrupted credential file, and API keys with control characters."""
 
 from __future__ import annotations
 
-import argparse
-import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +15,9 @@ from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.sqlite_credentials import CredentialsUnreadable, SqliteCredentialStore
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.entrypoints.cli import main
-from orderdesk_mcp.entrypoints.cli_admin import register
 from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
 from orderdesk_mcp.entrypoints.settings import SettingsError, load_settings
+from tests.test_cli_admin import Cli as AdminCli
 from tests.test_cli_admin import FakeOrderDesk
 
 CANARY = "CANARY-hardening-api-key-0c41d7"
@@ -28,22 +26,12 @@ KEY_1 = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # 32 bytes of 0x01, base
 KEY_2 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
 
 
-class Cli:
+class Cli(AdminCli):
     """The admin commands through argparse, in this process, on one data directory."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-        self._monkeypatch, self._capsys = monkeypatch, capsys
         self.desk = FakeOrderDesk({"1001": CANARY})
-        parser = argparse.ArgumentParser(prog="orderdesk-mcp")
-        register(parser.add_subparsers(dest="command", required=True), gateway_factory=self.desk)
-        self.parser = parser
-
-    def __call__(self, *argv: str, stdin: str = "") -> tuple[int, str, str]:
-        self._monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        args = self.parser.parse_args(argv)
-        code = args.handler(args)
-        out, err = self._capsys.readouterr()
-        return code, out, err
+        super().__init__(monkeypatch, capsys, self.desk)
 
     def concurrently(self, count: int, *argv: str) -> list[int]:
         """Run one command on ``count`` threads released together; their exit codes."""

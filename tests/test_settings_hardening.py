@@ -108,6 +108,7 @@ async def test_a_unix_socket_cache_url_is_accepted_and_reaches_redis(tmp_path: P
     )
     try:
         settings = load_settings({"ORDERDESK_CACHE_URL": f"unix://{socket_path}"})
+        assert settings.cache_url == f"unix://{socket_path}"
         client = redis_client_from_url(settings.cache_url)
         try:
             with anyio.fail_after(10):

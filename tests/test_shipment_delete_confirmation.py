@@ -11,26 +11,15 @@ from typing import Any, Literal
 
 import pytest
 from mcp import Client
-from mcp.client.context import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult, ErrorData
+from mcp.types import ElicitResult, ErrorData
 
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.entrypoints.serve import create_server
-from tests.mcp_harness import STORE, error_text, make_container, seeded_state
+from tests.mcp_harness import STORE, answering, error_text, make_container, seeded_state
 
 pytestmark = pytest.mark.anyio
 
 ORDER = "500002"
-
-
-def _answering(result: ElicitResult | ErrorData, asked: list[str]) -> Any:
-    async def callback(
-        context: ClientRequestContext, params: ElicitRequestParams
-    ) -> ElicitResult | ErrorData:
-        asked.append(params.message)
-        return result
-
-    return callback
 
 
 def _state() -> tuple[SimulatorState, str]:
@@ -51,7 +40,7 @@ async def _delete(
 ) -> Any:
     server = create_server(make_container(tmp_path, state=state))
     async with Client(
-        server, raise_exceptions=True, mode=mode, elicitation_callback=_answering(answer, asked)
+        server, raise_exceptions=True, mode=mode, elicitation_callback=answering(answer, asked)
     ) as c:
         return await c.call_tool("shipments_delete", {"order_id": ORDER, "shipment_id": shipment})
 

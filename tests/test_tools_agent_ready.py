@@ -10,12 +10,11 @@ from typing import Any, Literal
 
 import pytest
 from mcp import Client
-from mcp.client.context import ClientRequestContext
-from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ErrorData
+from mcp.types import CallToolResult, ElicitResult, ErrorData
 
 from orderdesk_mcp.domain.order import fingerprint_of
 from orderdesk_mcp.entrypoints.serve import create_server
-from tests.mcp_harness import STORE, error_text, make_container, mcp_client, seeded_state
+from tests.mcp_harness import STORE, answering, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
 
@@ -262,15 +261,6 @@ async def test_an_oversized_write_reply_is_summarized_and_the_write_is_whole(tmp
 # Delete confirmation through elicitation.
 
 
-def _answering(result: ElicitResult | ErrorData) -> Any:
-    async def callback(
-        context: ClientRequestContext, params: ElicitRequestParams
-    ) -> ElicitResult | ErrorData:
-        return result
-
-    return callback
-
-
 DECLINED = "The person declined deleting order 500001; nothing was deleted. Do not retry without asking them."
 UNCONFIRMED = (
     "Nothing was done: deleting order 500001 needs confirmation. "
@@ -281,16 +271,6 @@ UNCONFIRMED = (
 # "legacy": a handshake-era protocol, asked with a request mid-call; "auto": the SDK client's default,
 # 2026-07-28, asked through the call's result (InputRequiredResult) before the tool runs.
 MODES = ["legacy", "auto"]
-
-
-def _asking(result: ElicitResult | ErrorData, asked: list[str]) -> Any:
-    async def callback(
-        context: ClientRequestContext, params: ElicitRequestParams
-    ) -> ElicitResult | ErrorData:
-        asked.append(params.message)
-        return result
-
-    return callback
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -309,7 +289,7 @@ async def test_a_declined_delete_confirmation_says_so_and_deletes_nothing(
     server = create_server(make_container(tmp_path, state=state))
     asked: list[str] = []
     async with Client(
-        server, raise_exceptions=True, mode=mode, elicitation_callback=_asking(answer, asked)
+        server, raise_exceptions=True, mode=mode, elicitation_callback=answering(answer, asked)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == DECLINED
@@ -322,7 +302,7 @@ async def test_an_accepted_confirmation_without_content_deletes_nothing(tmp_path
     server = create_server(make_container(tmp_path, state=state))
     answer = ElicitResult(action="accept")
     async with Client(
-        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=answering(answer)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == DECLINED
@@ -336,7 +316,7 @@ async def test_a_2026_07_28_client_is_asked_through_the_call_result_and_a_yes_de
     server = create_server(make_container(tmp_path, state=state))
     asked: list[str] = []
     answer = ElicitResult(action="accept", content={"confirm": True})
-    async with Client(server, raise_exceptions=True, elicitation_callback=_asking(answer, asked)) as client:
+    async with Client(server, raise_exceptions=True, elicitation_callback=answering(answer, asked)) as client:
         assert client.session.protocol_version == "2026-07-28"
         result = await client.call_tool("orders_delete", {"order_id": 500001})
     assert _ok(result) == {"deleted": True, "order_id": "500001"}
@@ -348,20 +328,20 @@ async def test_a_2026_07_28_confirmation_accepted_without_content_deletes_nothin
     state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
     answer = ElicitResult(action="accept")
-    async with Client(server, raise_exceptions=True, elicitation_callback=_answering(answer)) as client:
+    async with Client(server, raise_exceptions=True, elicitation_callback=answering(answer)) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert result.is_error  # the SDK refuses the malformed answer before our tool runs
     assert "500001" in state.orders(STORE)
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_confirm_true_deletes_without_asking(tmp_path: Path, mode: Literal["legacy", "auto"]) -> None:
+async def test_confirm_true_deletes_withoutanswering(tmp_path: Path, mode: Literal["legacy", "auto"]) -> None:
     state = seeded_state(3)
     server = create_server(make_container(tmp_path, state=state))
     asked: list[str] = []
     answer = ElicitResult(action="decline")
     async with Client(
-        server, raise_exceptions=True, mode=mode, elicitation_callback=_asking(answer, asked)
+        server, raise_exceptions=True, mode=mode, elicitation_callback=answering(answer, asked)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001", "confirm": True})
     assert _ok(result) == {"deleted": True, "order_id": "500001"}
@@ -369,7 +349,7 @@ async def test_confirm_true_deletes_without_asking(tmp_path: Path, mode: Literal
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_an_unreadable_id_is_reported_without_asking(
+async def test_an_unreadable_id_is_reported_withoutanswering(
     tmp_path: Path, mode: Literal["legacy", "auto"]
 ) -> None:
     state = seeded_state(3)
@@ -377,7 +357,7 @@ async def test_an_unreadable_id_is_reported_without_asking(
     asked: list[str] = []
     answer = ElicitResult(action="accept", content={"confirm": True})
     async with Client(
-        server, raise_exceptions=True, mode=mode, elicitation_callback=_asking(answer, asked)
+        server, raise_exceptions=True, mode=mode, elicitation_callback=answering(answer, asked)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "0"})
     assert error_text(result).startswith("Invalid request: order_id '0' is not an order id")
@@ -389,7 +369,7 @@ async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
     server = create_server(make_container(tmp_path, state=state))
     answer = ElicitResult(action="accept", content={"confirm": True})
     async with Client(
-        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=answering(answer)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert _ok(result) == {"deleted": True, "order_id": "500001"}
@@ -415,7 +395,7 @@ async def test_a_client_answering_the_confirmation_with_an_error_is_told_how_to_
     server = create_server(make_container(tmp_path, state=state))
     answer = ErrorData(code=-32600, message="Elicitation not supported")
     async with Client(
-        server, raise_exceptions=True, mode="legacy", elicitation_callback=_answering(answer)
+        server, raise_exceptions=True, mode="legacy", elicitation_callback=answering(answer)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
     assert error_text(result) == UNCONFIRMED
