@@ -7,7 +7,11 @@ to each object in it (``order_items.name``). A path absent from the order is lef
   list's key is left out, as any other absent path;
 - when some elements have it, the list keeps every element in its place, so its length and
   positions stay the order's: an element without the path shows as ``{}``;
-- an empty list stays ``[]`` (it has no element to lack the path).
+- an empty list stays ``[]`` (it has no element to lack the path), except inside an element of
+  a list: there it counts as lacking the path (``order_items.metadata.image`` with every item's
+  ``metadata: []`` leaves ``order_items`` out, as OrderDesk sends empty maps as ``[]``).
+
+Selecting a path that *is* an empty list (``order_notes``, ``order_items.metadata``) shows ``[]``.
 
 Pure; the order document is never altered.
 """
@@ -74,21 +78,25 @@ def parse_fields(fields: Sequence[object]) -> FieldTree:
 _ABSENT = object()
 
 
-def _project(value: object, tree: FieldTree) -> object:
+def _project(value: object, tree: FieldTree, *, in_list: bool = False) -> object:
     if not tree:
         return value
     if isinstance(value, Mapping):
         picked = {}
         for key, sub in tree.items():
             if key in value:
-                projected = _project(value[key], sub)
+                projected = _project(value[key], sub, in_list=in_list)
                 if projected is not _ABSENT:
                     picked[key] = projected
         return picked if picked else _ABSENT
     if isinstance(value, list):
+        if not value and in_list:
+            # Inside a list element an empty list has nothing under it (OrderDesk sends an empty
+            # map as []), so the element lacks the path; showing [] would keep the outer list.
+            return _ABSENT
         # A path through a list applies to each object in it (order_items.name); positions are
         # kept, so order_items[1] of the selection is order_items[1] of the order.
-        projected_items = [_project(item, tree) for item in value]
+        projected_items = [_project(item, tree, in_list=True) for item in value]
         if value and all(item is _ABSENT for item in projected_items):
             return _ABSENT
         return [{} if item is _ABSENT else item for item in projected_items]
