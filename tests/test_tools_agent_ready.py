@@ -376,6 +376,31 @@ async def test_an_accepted_delete_confirmation_deletes(tmp_path: Path) -> None:
     assert "500001" not in state.orders(STORE)
 
 
+@pytest.mark.parametrize(
+    ("tool", "args", "refusal"),
+    [
+        ("orders_delete", {"order_id": "500001", "store": "nope"},
+         "Store 'nope' does not exist or is not available to you."),
+        ("orders_delete", {"order_id": "500001", "confrim": True},
+         "Invalid request: unknown argument 'confrim'; this tool takes: confirm, order_id, store."),
+        ("shipments_delete", {"order_id": "500001", "shipment_id": 7, "store": "nope"},
+         "Store 'nope' does not exist or is not available to you."),
+    ],
+)  # fmt: skip
+async def test_a_call_refused_anyway_asks_the_person_nothing(
+    tmp_path: Path, tool: str, args: dict[str, Any], refusal: str
+) -> None:
+    # Regression: on 2026-07-28 the question ran before the call's own checks, so the person said
+    # yes to deleting and the call was then refused for a typo or a store that does not exist.
+    server = create_server(make_container(tmp_path, state=seeded_state(3)))
+    asked: list[str] = []
+    answer = ElicitResult(action="accept", content={"confirm": True})
+    async with Client(server, raise_exceptions=True, elicitation_callback=answering(answer, asked)) as client:
+        result = await client.call_tool(tool, args)
+    assert error_text(result) == refusal
+    assert asked == []
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_client_without_elicitation_is_told_how_to_confirm(
     tmp_path: Path, mode: Literal["legacy", "auto"]

@@ -15,7 +15,7 @@ without saying yes) is :class:`~orderdesk_mcp.domain.errors.ConfirmationDeclined
 that cannot be asked gets the use case's "call again with confirm: true".
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
@@ -24,6 +24,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types.version import is_version_at_least
 
 from orderdesk_mcp.domain.errors import ConfirmationDeclined, InvalidRequest
+from orderdesk_mcp.entrypoints.dispatch import would_run
 from orderdesk_mcp.entrypoints.mcp_schemas import DeleteConfirmation
 from orderdesk_mcp.entrypoints.services import AppServices
 
@@ -47,14 +48,22 @@ def _can_be_asked(ctx: Context[AppServices]) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def ask_first(
-    ctx: Context[AppServices], confirm: bool, what: Callable[[], str]
+async def ask_first(
+    ctx: Context[AppServices],
+    confirm: bool,
+    what: Callable[[], str],
+    *,
+    tool: str,
+    allowed: Collection[str],
+    store: str | None,
 ) -> Elicit[DeleteConfirmation] | None:
     """The question for the SDK to put before the tool runs, or None when it should not ask.
 
     It asks only on a protocol that carries the question in the call's result, when ``confirm``
-    is not already true and the client can ask. ``what`` names the thing ("order 500001"); an id
-    it cannot read (InvalidRequest) means no question: the tool body then reports the id.
+    is not already true, the client can ask, and the call would run at all: a call the tool
+    refuses anyway (an unknown argument, a read-only server or store, no such store; ``allowed``
+    and ``store`` as the tool passes them to ``tool_call``) asks nothing. ``what`` names the thing
+    ("order 500001"); an id it cannot read means no question: the tool body reports the id.
     """
     version = ctx.protocol_version
     if confirm or version is None or not is_version_at_least(version, _ASKS_THROUGH_RESULT):
@@ -62,9 +71,13 @@ def ask_first(
     if not _can_be_asked(ctx):
         return None
     try:
-        return Elicit(question(what()), DeleteConfirmation)
+        thing = what()
     except InvalidRequest:
         return None
+    request = ctx.request_context
+    if not await would_run(request, tool, allowed=allowed, store=store, writes=True):
+        return None
+    return Elicit(question(thing), DeleteConfirmation)
 
 
 async def person_confirms(ctx: Context[AppServices], what: str, asked: Asked) -> bool:

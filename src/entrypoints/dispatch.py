@@ -26,7 +26,7 @@ from orderdesk_mcp.entrypoints.call_telemetry import ObservedCall
 from orderdesk_mcp.entrypoints.http_auth import tenant_of_request
 from orderdesk_mcp.entrypoints.services import AppServices
 
-__all__ = ["tool_call"]
+__all__ = ["tool_call", "would_run"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,54 @@ def _reject_unknown(arguments: Mapping[str, Any], allowed: Collection[str]) -> N
     if unknown:
         names = ", ".join(repr(k[:60]) for k in unknown[:10])
         raise InvalidRequest([f"unknown argument {names}; this tool takes: {', '.join(sorted(allowed))}"])
+
+
+async def _allowed_store(
+    app: AppServices,
+    params: object,
+    tenant: str,
+    tool: str,
+    *,
+    allowed: Collection[str],
+    store: str | None,
+    writes: bool,
+    observed: ObservedCall | None = None,
+) -> StoreRef:
+    """The store a call is about, once its arguments, tenant and the read-only modes allow it.
+
+    Raises: InvalidRequest (an unknown argument), ReadOnlyMode, and the store choice's errors.
+    """
+    _reject_unknown(_arguments(params), allowed)
+    if writes and app.settings.read_only:
+        raise ReadOnlyMode(tool)
+    access = choose_store(await app.credentials.stores(tenant), store)
+    if observed is not None:
+        observed.store = access.ref.store_id  # telemetry
+    if writes and access.read_only:
+        raise ReadOnlyMode(tool, access.ref.store_id)
+    return access.ref
+
+
+async def would_run(
+    request: ServerRequestContext[AppServices, Any],
+    tool: str,
+    *,
+    allowed: Collection[str],
+    store: str | None,
+    writes: bool = False,
+) -> bool:
+    """Whether :class:`tool_call` would let this call's body run (arguments, tenant, read-only modes).
+
+    For what happens before the body, such as asking the person before a delete: never ask about a
+    call that will be refused anyway.
+    """
+    app = request.lifespan_context
+    try:
+        tenant = tenant_of_request(request.request)
+        await _allowed_store(app, request.params, tenant, tool, allowed=allowed, store=store, writes=writes)
+    except OrderDeskError:
+        return False
+    return True
 
 
 class tool_call:  # noqa: N801 - used like the function it was: ``async with tool_call(request, ...) as store:``
@@ -138,14 +186,10 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
         self, app: AppServices, params: object, tenant: str, observed: ObservedCall
     ) -> StoreRef:
         """The store the call is about, once its arguments, tenant and the read-only modes allow it."""
-        _reject_unknown(_arguments(params), self._allowed)
-        if self._writes and app.settings.read_only:
-            raise ReadOnlyMode(self._tool)
-        access = choose_store(await app.credentials.stores(tenant), self._store)
-        observed.store = access.ref.store_id  # telemetry
-        if self._writes and access.read_only:
-            raise ReadOnlyMode(self._tool, access.ref.store_id)
-        return access.ref
+        return await _allowed_store(
+            app, params, tenant, self._tool, allowed=self._allowed, store=self._store, writes=self._writes,
+            observed=observed,
+        )  # fmt: skip
 
     def _finish(self, exc: BaseException | None) -> BaseException | None:
         """Leave the telemetry and call-context blocks; returns what the caller should see, if anything."""

@@ -44,11 +44,15 @@ _IdempotencyKey = Annotated[
 _Fingerprint = Annotated[str | None, text_arg("Fingerprint from your last read of this order.", 128)]
 
 
+_DELETE_ARGS = frozenset({"order_id", "confirm", "store"})
+
+
 async def _ask_to_delete_order(
-    order_id: OrderIdArg, confirm: bool, ctx: Context[AppServices]
+    order_id: OrderIdArg, confirm: bool, store: StoreArg, ctx: Context[AppServices]
 ) -> Elicit[DeleteConfirmation] | None:
     """``orders_delete``'s question to the person, asked before the tool runs (confirmation.py)."""
-    return ask_first(ctx, confirm, lambda: f"order {parse_order_id(order_id)}")
+    what = lambda: f"order {parse_order_id(order_id)}"  # noqa: E731 - read only if the client can be asked
+    return await ask_first(ctx, confirm, what, tool="orders_delete", allowed=_DELETE_ARGS, store=store)
 
 
 def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
@@ -154,8 +158,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
     ) -> Annotated[CallToolResult, DeleteOrderOut]:
         request = ctx.request_context
         app = request.lifespan_context
-        allowed = {"order_id", "confirm", "store"}
-        async with tool_call(request, "orders_delete", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(request, "orders_delete", allowed=_DELETE_ARGS, store=store, writes=True) as ref:
             cmd = DeleteOrderCommand.parse(ref, order_id, confirm=confirm)
             if not cmd.confirm and await person_confirms(ctx, f"order {cmd.order_id}", asked):
                 cmd = DeleteOrderCommand(store=cmd.store, order_id=cmd.order_id, confirm=True)

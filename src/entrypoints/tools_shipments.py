@@ -46,11 +46,19 @@ def _shipment_of_order(order_id: object, shipment_id: object) -> str:
     return f"shipment {parse_order_id(shipment_id, field='shipment_id')} of order {parse_order_id(order_id)}"
 
 
+_DELETE_ARGS = frozenset({"order_id", "shipment_id", "confirm", "store"})
+
+
 async def _ask_to_delete_shipment(
-    order_id: ReachOrderIdArg, shipment_id: ShipmentIdArg, confirm: bool, ctx: Context[AppServices]
+    order_id: ReachOrderIdArg,
+    shipment_id: ShipmentIdArg,
+    confirm: bool,
+    store: ReachStoreArg,
+    ctx: Context[AppServices],
 ) -> Elicit[DeleteConfirmation] | None:
     """``shipments_delete``'s question to the person, asked before the tool runs (confirmation.py)."""
-    return ask_first(ctx, confirm, lambda: _shipment_of_order(order_id, shipment_id))
+    what = lambda: _shipment_of_order(order_id, shipment_id)  # noqa: E731 - read only if it can ask
+    return await ask_first(ctx, confirm, what, tool="shipments_delete", allowed=_DELETE_ARGS, store=store)
 
 
 def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
@@ -150,8 +158,9 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
     ) -> Annotated[CallToolResult, DeleteShipmentOut]:
         request = ctx.request_context
         app = request.lifespan_context
-        allowed = {"order_id", "shipment_id", "confirm", "store"}
-        async with tool_call(request, "shipments_delete", allowed=allowed, store=store, writes=True) as ref:
+        async with tool_call(
+            request, "shipments_delete", allowed=_DELETE_ARGS, store=store, writes=True
+        ) as ref:
             cmd = DeleteShipmentCommand.parse(ref, order_id, shipment_id, confirm=confirm)
             what = _shipment_of_order(cmd.order_id, cmd.shipment_id)
             if not cmd.confirm and await person_confirms(ctx, what, asked):
