@@ -10,10 +10,11 @@ from typing import Any, Literal
 
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult, ElicitResult, ErrorData
+from mcp.types import CallToolResult, ElicitResult, ErrorData, InputRequiredResult, InputResponses
 
 from orderdesk_mcp.domain.order import fingerprint_of
-from orderdesk_mcp.entrypoints.serve import create_server
+from orderdesk_mcp.entrypoints.serve import create_server, request_state_key
+from orderdesk_mcp.entrypoints.settings import Settings
 from tests.mcp_harness import STORE, answering, error_text, make_container, mcp_client, seeded_state
 
 pytestmark = pytest.mark.anyio
@@ -471,3 +472,43 @@ async def test_no_output_schema_makes_the_client_walk_each_document_of_a_page(tm
         assert _document_schemas(properties["fingerprints"]) == [], tool
     folders = (tools["folders_list"].output_schema or {})["properties"]["folders"]
     assert folders["items"]["required"] == ["id", "name"]
+
+
+async def test_a_question_asked_by_one_replica_is_answered_to_another(tmp_path: Path) -> None:
+    # Regression: the state a 2026-07-28 question carries through the client was sealed with a key
+    # made fresh in each process, so an answer that reached another replica (a load balancer, or
+    # the same one after a restart) was refused with "Invalid or expired requestState".
+    state = seeded_state(3)
+    replicas = [
+        create_server(
+            make_container(tmp_path / name, state=state, store_id=STORE, api_key="a-shared-api-key")
+        )
+        for name in ("a", "b")
+    ]
+    async with Client(replicas[0], elicitation_callback=answering(ElicitResult(action="decline"))) as first:
+        asked = await first.session.call_tool(
+            "orders_delete", {"order_id": "500001"}, allow_input_required=True
+        )
+    assert isinstance(asked, InputRequiredResult)
+    assert asked.input_requests is not None
+    yes = ElicitResult(action="accept", content={"confirm": True})
+    answers: InputResponses = dict.fromkeys(asked.input_requests, yes)
+    async with Client(replicas[1], elicitation_callback=answering(ElicitResult(action="decline"))) as second:
+        result = await second.session.call_tool(
+            "orders_delete",
+            {"order_id": "500001"},
+            input_responses=answers,
+            request_state=asked.request_state,
+        )
+    assert isinstance(result, CallToolResult)
+    assert _ok(result) == {"deleted": True, "order_id": "500001"}
+    assert "500001" not in state.orders(STORE)
+
+
+def test_replicas_derive_one_request_state_key_from_the_secret_they_share(tmp_path: Path) -> None:
+    with_key = Settings(data_dir=str(tmp_path), store_id="1", api_key="k1")
+    assert request_state_key(with_key, {}) == request_state_key(with_key, {})
+    assert request_state_key(with_key, {}) != request_state_key(Settings(store_id="1", api_key="k2"), {})
+    master = {"ORDERDESK_MASTER_KEY": "1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="}
+    assert request_state_key(Settings(data_dir=str(tmp_path)), master) is not None
+    assert request_state_key(Settings(data_dir=str(tmp_path)), {}) is None  # the simulator: per process

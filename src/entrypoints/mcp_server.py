@@ -105,18 +105,31 @@ def _record_refused(context: Context[AppServices, Any] | None, tool: str, second
 
 
 def build_server(
-    lifespan: Lifespan, *, read_only: bool, extra: Callable[[MCPServer[AppServices]], None] | None = None
+    lifespan: Lifespan,
+    *,
+    read_only: bool,
+    extra: Callable[[MCPServer[AppServices]], None] | None = None,
+    request_state_key: bytes | None = None,
 ) -> MCPServer[AppServices]:
     """Create the server with its tools; write tools are absent in read-only mode.
 
     ``extra`` registers more tools (the benchmark's no-op floor) before the server is used.
+    ``request_state_key`` seals the state a 2026-07-28 question carries through the client (the
+    delete confirmation): replicas given the same key answer each other's questions; None keeps
+    the SDK's key, made fresh in each process.
     """
+    security = None
+    if request_state_key is not None:
+        from mcp.server.request_state import RequestStateSecurity
+
+        security = RequestStateSecurity(keys=[request_state_key])
     mcp = _Server(
         "orderdesk-mcp",
         instructions=INSTRUCTIONS,
         version=package_version(),
         lifespan=lifespan,
         log_level="WARNING",
+        request_state_security=security,
     )
     mcp.read_only = read_only
     for register in FAMILIES:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import hmac
 import ipaddress
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING
@@ -20,11 +22,13 @@ from starlette.types import ASGIApp
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
+from orderdesk_mcp.adapters.keyring import KEY_FILE_NAME, MASTER_KEY_ENV
 from orderdesk_mcp.entrypoints.container import Container, open_services
 from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
 from orderdesk_mcp.entrypoints.http_auth import TokenAuthenticator, serving_tenant
 from orderdesk_mcp.entrypoints.logging_setup import announce
 from orderdesk_mcp.entrypoints.mcp_server import build_server
+from orderdesk_mcp.entrypoints.paths import data_dir_from
 from orderdesk_mcp.entrypoints.services import AppServices
 from orderdesk_mcp.entrypoints.settings import Settings, SettingsError
 
@@ -52,7 +56,31 @@ def create_server(container: Container) -> MCPServer[AppServices]:
         async with open_services(container) as services:
             yield services
 
-    return build_server(lifespan, read_only=settings.read_only)
+    return build_server(lifespan, read_only=settings.read_only, request_state_key=request_state_key(settings))
+
+
+def request_state_key(settings: Settings, env: Mapping[str, str] | None = None) -> bytes | None:
+    """The key that seals a 2026-07-28 question's state, the same in every replica of a deployment.
+
+    Derived (HMAC-SHA256, one way) from the secret the replicas already share: the store's API key,
+    else ``ORDERDESK_MASTER_KEY``, else the master key file of the shared data directory. None (the
+    simulator, or no key yet) leaves the SDK's per-process key. The state only carries the person's
+    answer, which an agent could skip with ``confirm: true`` anyway; sealing it keeps it bound to
+    its call and fresh.
+    """
+    source = os.environ if env is None else env
+    secret: bytes | None = None
+    if settings.api_key:
+        secret = settings.api_key.encode()
+    elif source.get(MASTER_KEY_ENV, "").strip():
+        secret = source[MASTER_KEY_ENV].strip().encode()
+    elif settings.credentials == "sqlite":
+        key_file = data_dir_from(settings.data_dir or None) / KEY_FILE_NAME
+        with contextlib.suppress(OSError):
+            secret = key_file.read_bytes()
+    if not secret:
+        return None
+    return hmac.new(secret, b"orderdesk-mcp request state v1", hashlib.sha256).digest()
 
 
 def _is_loopback(host: str) -> bool:
