@@ -108,8 +108,8 @@ def test_digit_runs_that_fail_the_luhn_check_are_kept(digits: str, before: str, 
     assert redact_card_text(text) == text
 
 
-# Up to 16 digits in groups of four: no stretch of 13 or more is left with 3 digits or fewer beside
-# it, the one case where part of a grouped run is taken for a card number (see the next test).
+# Up to 16 digits in groups of four: the only card-shaped window of whole groups is the whole run
+# (three groups of four and a shorter one, or four groups of four), and it fails the Luhn check.
 @given(
     digits=_not_card_numbers(13, 16), separator=st.sampled_from([" ", "-", "."]), before=words, after=words
 )
@@ -120,7 +120,12 @@ def test_grouped_digits_that_fail_the_luhn_check_are_kept(
     assert redact_card_text(text) == text
 
 
-@given(card=card_numbers, beside=st.text("0123456789", min_size=1, max_size=3), first=st.booleans())
+# Only part of a run starting with 0 is never a card number: no card number starts with 0.
+@given(
+    card=card_numbers.filter(lambda c: c[0] != "0"),
+    beside=st.text("0123456789", min_size=1, max_size=3),
+    first=st.booleans(),
+)
 def test_a_card_number_with_a_few_digits_typed_beside_it_is_redacted(
     card: str, beside: str, first: bool
 ) -> None:
@@ -128,9 +133,8 @@ def test_a_card_number_with_a_few_digits_typed_beside_it_is_redacted(
     text = f"{beside} {grouped}" if first else f"{grouped} {beside}"
     redacted = redact_card_text(text)
     assert REDACTED in redacted
-    # At most three digits are left: those beside it, or (when fewer of the card's digits already
-    # make a card number) a last few of the card's own, never enough to identify it.
-    assert len(re.sub(r"[^0-9]", "", redacted)) <= 3
+    # At most the digits beside it are left: every window of the card's groups is redacted whole.
+    assert len(re.sub(r"[^0-9]", "", redacted)) <= len(beside)
 
 
 @given(digits=st.text("0123456789", min_size=1, max_size=12))
@@ -161,7 +165,10 @@ def test_a_whole_float_is_judged_by_its_digits_and_a_bool_is_no_number() -> None
             "customer read card 4012888888881881 over the phone, cvv 737",
             f"customer read card {REDACTED} over the phone, cvv {REDACTED}",
         ),
-        ("4111 1111 1111 1111 02/27", f"{REDACTED} 02/27"),  # the expiry's "02" typed on
+        ("378282246310005 02/27", f"{REDACTED} 02/27"),  # the expiry typed on stays
+        # ...unless it makes another card-shaped window that passes the Luhn check with the card's
+        # own digits: "1111 1111 1111 02" does, so the "02" goes with the card number.
+        ("4111 1111 1111 1111 02/27", f"{REDACTED}/27"),
         ("4111111111111111x", f"{REDACTED}x"),
         ("CVV2: 123, Security code 4321", f"CVV2: {REDACTED}, Security code {REDACTED}"),
     ],
@@ -176,6 +183,90 @@ def test_a_long_run_of_digit_groups_is_scanned_in_linear_time() -> None:
     text = "1 " * 20_000
     started = time.perf_counter()
     assert redact_card_text(text) == text
+    assert time.perf_counter() - started < 1.0
+
+
+# Card numbers typed next to other digits (an expiry, a CVV) reached the audit log: only 3 digits
+# beside a card number were allowed for, and groups were joined only by one space, dash or dot.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "1111 1111 1111 1227 737" is card-shaped (4-4-4-4-3) and passes the Luhn check too.
+        ("Customer paid by phone: 4111 1111 1111 1111 1227 737", f"Customer paid by phone: {REDACTED}"),
+        ("4000 0566 5566 5556 1227 737", f"{REDACTED} 1227 737"),
+        ("4111111111111111 0227", f"{REDACTED} 0227"),
+        ("4111 1111 1111 1111 0227", f"{REDACTED} 0227"),
+        ("4111111111111111 02 27", f"{REDACTED} 02 27"),
+        ("4111-1111-1111-1111-0227", f"{REDACTED}-0227"),
+        ("378282246310005 1229", f"{REDACTED} 1229"),
+        ("3782 822463 10005 exp 12/29", f"{REDACTED} exp 12/29"),
+        ("4111\xa01111\xa01111\xa01111", REDACTED),
+        ("4111  1111  1111  1111", REDACTED),
+        ("4111/1111/1111/1111", REDACTED),
+        ("4111\t1111 \u20031111 1111 cvv 737", f"{REDACTED} cvv {REDACTED}"),
+    ],
+)
+def test_a_card_number_typed_beside_other_digits_is_redacted(text: str, expected: str) -> None:
+    assert redact_card_text(text) == expected
+    assert redact_card_data({"note": text}) == {"note": expected}
+
+
+# Before, any 13 to 19 digits of a run passing the Luhn check were a card number, however grouped.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "129.99 45.00 12.50",  # 13 digits passing the Luhn check, as money amounts
+        "orders 123456789 987654321",  # 18 digits passing it, as two ids
+        "call 208-555-5555",
+        "9400 1000 0000 0000 0000 00",  # "0000 0000 0000 00" passes it: no card number starts with 0
+        "shipped 9400100000000000000000 4111",
+        "555-123-4567 / 555-987-6543",
+    ],
+)
+def test_digits_not_grouped_like_a_card_number_are_kept(text: str) -> None:
+    assert redact_card_text(text) == text
+    assert redact_card_data({"note": text}) == {"note": text}
+
+
+card_separators = st.sampled_from([" ", "-", ".", "/", "\xa0", "  ", "\t", " \u2009"])
+
+
+@given(
+    body=st.text("0123456789", min_size=14, max_size=14),
+    lead=st.sampled_from("123456789"),
+    separator=card_separators,
+    beside=st.lists(st.text("0123456789", min_size=2, max_size=4), min_size=1, max_size=3),
+    first=st.booleans(),
+)
+def test_a_grouped_card_number_with_digit_groups_beside_it_is_redacted(
+    body: str, lead: str, separator: str, beside: list[str], first: bool
+) -> None:
+    card = lead + body + _luhn_digit(lead + body)  # no card number starts with 0
+    grouped, others = _grouped(card, separator), separator.join(beside)
+    text = f"paid {others}{separator}{grouped} ok" if first else f"paid {grouped}{separator}{others} ok"
+    redacted = redact_card_text(text)
+    # The card's groups are one redaction (it may take beside digits with it, never leave its own).
+    assert f"{REDACTED} ok" in redacted if first else redacted.startswith(f"paid {REDACTED}")
+    assert len(re.sub(r"[^0-9]", "", redacted)) <= len("".join(beside))
+
+
+@given(amounts=st.lists(st.tuples(st.integers(0, 999), st.integers(0, 99)), min_size=1, max_size=12))
+def test_money_amounts_are_kept(amounts: list[tuple[int, int]]) -> None:
+    text = "paid " + " ".join(f"{whole}.{cents:02d}" for whole, cents in amounts)
+    assert redact_card_text(text) == text
+
+
+@given(ids=st.lists(st.integers(100_000_000, 999_999_999), min_size=2, max_size=6))
+def test_nine_digit_ids_side_by_side_are_kept(ids: list[int]) -> None:
+    text = "orders " + " ".join(map(str, ids))
+    assert redact_card_text(text) == text
+
+
+def test_a_long_run_of_four_digit_groups_is_scanned_in_linear_time() -> None:
+    # Every window of four groups is card-shaped here, so each is checked against Luhn.
+    text = "4111 " * 10_000
+    started = time.perf_counter()
+    redact_card_text(text)
     assert time.perf_counter() - started < 1.0
 
 

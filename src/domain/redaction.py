@@ -41,11 +41,14 @@ _CARD_KEY_WORDS = frozenset(re.sub(r"[\W_]+", "", k) for k in CARD_KEYS)
 _CARD_KEY_SHAPE = re.compile(
     r"cvv|cvc|securitycode|^(?:credit)?(?:card|cc)(?:num(?:ber)?|no|exp\w*|verification\w*)$"
 )
-# Digit groups joined by single spaces, dashes or dots (how people type card numbers).
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ .-][0-9]+)*(?![0-9])")
+# Digit groups as people type them: joined by whitespace of any kind (a no-break space, a
+# doubled space, up to three) or by one dash, dot or slash. A run is only ever searched for
+# card-shaped windows of whole groups (see _card_shaped), never inside a group.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:(?:\s{1,3}|[-./])[0-9]+)*(?![0-9])")
 _GROUP = re.compile(r"[0-9]+")
-# Digits left beside a card number in one run: an expiry like "02" of "02/27", a CVV.
-_BESIDE_CARD = 3
+# Amex (4-6-5) and Diners (4-6-4) as printed on the card.
+_SIX_IN_MIDDLE = frozenset({(4, 6, 5), (4, 6, 4)})
+_MAX_WINDOW_GROUPS = 5  # 4-4-4-4-3, the most groups a card number is typed in
 _MAX_CARD_DIGITS = 19
 _VERIFICATION_CODE = re.compile(r"(?i)\b(cvv2?|cvc2?|csc|security\s+code)([\s:#=.-]{0,3})[0-9]{3,4}\b")
 # A long run of letters and digits with both in it: OrderDesk keys are ~50 such characters.
@@ -97,38 +100,62 @@ def looks_like_card_number(value: object) -> bool:
     return digits.isascii() and digits.isdigit() and _is_card_digits(digits)
 
 
-def _card_groups(groups: list[str]) -> bool:
-    """Digit groups as a card number is typed: one run, or groups of 4 to 6 (the last may be
-    shorter), 13 to 19 digits in all passing the Luhn check. Phone numbers (3-digit groups) are not."""
-    return all(len(g) >= 4 for g in groups[:-1]) and _is_card_digits("".join(groups))
+def _card_shaped(lengths: tuple[int, ...]) -> bool:
+    """Group lengths as a card number is typed: one block of 13 to 19 digits; three groups of 4
+    and a last of 1 to 4 (4-4-4-1 for a 13-digit Visa up to 4-4-4-4); four groups of 4 and a last
+    of 1 to 3 (up to 4-4-4-4-3 for 19 digits); or 4-6-5 (Amex) and 4-6-4 (Diners).
+
+    Money amounts (3-2-2-2), ids (9-9) and phone numbers (3-3-4) are not.
+    """
+    if len(lengths) == 1:
+        return 13 <= lengths[0] <= _MAX_CARD_DIGITS
+    if lengths in _SIX_IN_MIDDLE:
+        return True
+    *fours, last = lengths
+    return all(n == 4 for n in fours) and (
+        (len(fours) == 3 and 1 <= last <= 4) or (len(fours) == 4 and 1 <= last <= 3)
+    )
 
 
 def _card_in_run(match: re.Match[str]) -> str:
-    """A run of digit groups with any card number in it as ``[redacted]``.
+    """A run of digit groups with every card number in it as ``[redacted]``.
 
-    The whole run; or, when a few digits (an expiry's "02" of "02/27", a CVV) were typed right
-    after or before a card number, all but those few. A long run is never searched inside: a
-    22-digit tracking number holds 16-digit stretches that pass the Luhn check by chance.
+    Every window of consecutive groups that is card-shaped and passes the Luhn check is
+    redacted, with the separators between its groups; other groups (an expiry like "0227" or
+    "02/27", a CVV typed after the number) stay. Overlapping windows are redacted as one. A
+    window that starts with "0" is a card number only when it is the whole run: no card number
+    starts with 0, and the zeros of a grouped tracking number ("9400 1000 0000 0000 0000 00")
+    pass the Luhn check. A block of more than 19 digits is never searched inside, and each group
+    starts at most five windows, so a run is scanned in linear time.
     """
     run = match.group(0)
-    if sum(ch.isdigit() for ch in run) > _MAX_CARD_DIGITS + _BESIDE_CARD:
-        return run  # no card number and its few digits beside it (a long run stays linear to scan)
     spans = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
     groups = [run[a:b] for a, b in spans]
-    if _is_card_digits("".join(groups)):
-        return REDACTED
-    for cut in range(1, len(groups)):
-        head, tail = groups[:cut], groups[cut:]
-        if sum(map(len, tail)) <= _BESIDE_CARD and _card_groups(head):
-            return REDACTED + run[spans[cut - 1][1] :]
-        if sum(map(len, head)) <= _BESIDE_CARD and _card_groups(tail):
-            return run[: spans[cut][0]] + REDACTED
-    return run
+    lengths = tuple(map(len, groups))
+    covered = [False] * len(groups)
+    for first in range(len(groups)):
+        for stop in range(first + 1, min(first + _MAX_WINDOW_GROUPS, len(groups)) + 1):
+            if groups[first][0] == "0" and (first, stop) != (0, len(groups)):
+                continue
+            if _card_shaped(lengths[first:stop]) and _luhn("".join(groups[first:stop])):
+                covered[first:stop] = [True] * (stop - first)
+    if not any(covered):
+        return run
+    parts: list[str] = []
+    end = 0  # of the text already taken into parts
+    for i, (a, b) in enumerate(spans):
+        if not covered[i]:
+            continue
+        if i == 0 or not covered[i - 1]:
+            parts += [run[end:a], REDACTED]
+        end = b
+    return "".join(parts) + run[end:]
 
 
 def redact_card_numbers(text: str) -> str:
-    """``text`` with every card number in it (13 to 19 digits passing the Luhn check, grouped by
-    single spaces, dashes or dots, or not at all) as ``[redacted]``."""
+    """``text`` with every card number in it as ``[redacted]``: 13 to 19 digits passing the Luhn
+    check, in one block or grouped as on a card (4-4-4-4, 4-4-4-4-3, 4-6-5, ...) by whitespace,
+    dashes, dots or slashes, even with other digit groups (an expiry, a CVV) typed beside them."""
     return _DIGIT_RUN.sub(_card_in_run, text)
 
 
@@ -141,7 +168,9 @@ def redact_card_data(value: Any) -> Any:
     """``value`` (plain builtins) with no card data left, at any depth.
 
     Card-named keys hold ``[redacted]``; every string (keys included) goes through
-    :func:`redact_card_text`; numbers that look like card numbers become ``[redacted]``.
+    :func:`redact_card_text`; numbers that look like card numbers become ``[redacted]``. A string
+    is judged by how its digits are grouped, as in any text: "129.99 45.00 12.50" is no card
+    number even when its 13 digits pass the Luhn check.
     """
     if isinstance(value, Mapping):
         return {
@@ -153,7 +182,7 @@ def redact_card_data(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact_card_data(v) for v in value]
     if isinstance(value, str):
-        return REDACTED if looks_like_card_number(value) else redact_card_text(value)
+        return redact_card_text(value)
     if looks_like_card_number(value):
         return REDACTED
     return value
