@@ -4,6 +4,7 @@ error, all with the correlation id, JSON on request, and never a secret or perso
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +13,7 @@ import pytest
 from mcp import Client
 
 from orderdesk_mcp.adapters.simulator import SimulatorState
+from orderdesk_mcp.entrypoints.logging_setup import configure_logging
 from tests.server_process import clean_env, http_server
 from tests.upstream_harness import STORE_ID, served_simulator
 
@@ -60,7 +62,8 @@ async def _full_run(
 
 
 # "auto": 2026-07-28; "legacy": a handshake-era client. Such clients were answered over SSE, whose
-# library logged every chunk of every answer at DEBUG (whole orders, e-mail and card included).
+# library logged every chunk of every answer at DEBUG (whole orders, e-mail and card included);
+# answers are JSON now, so test_debug_is_for_our_loggers_only is what guards the log levels.
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_json_logs_have_one_line_per_call_warnings_with_the_correlation_id_and_no_secrets(
     tmp_path: Path, mode: Literal["auto", "legacy"]
@@ -118,3 +121,18 @@ async def test_text_logs_carry_the_same_call_line(tmp_path: Path) -> None:
     assert f"tool call tool={GET} tenant=default store={STORE_ID} outcome=ok duration_ms=" in calls[2]
     # the list page filled the per-order cache, so the get after it sends nothing upstream
     assert "upstream_requests=0 cache=hit attempts=0 retries=0" in calls[2]
+
+
+def test_debug_is_for_our_loggers_only() -> None:
+    # Regression: DEBUG set the root logger to DEBUG, and the SSE library logged every chunk of every
+    # answer there. Libraries stay at INFO, the SDK at WARNING; our loggers get DEBUG.
+    ours = logging.getLogger("orderdesk_mcp")
+    before = ours.level
+    try:
+        configure_logging(level="DEBUG")
+        assert logging.getLogger("orderdesk_mcp.calls").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("sse_starlette.sse").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("sse_starlette.sse").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("mcp.server.streamable_http").isEnabledFor(logging.INFO)
+    finally:
+        ours.setLevel(before)
