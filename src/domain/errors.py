@@ -311,6 +311,18 @@ class IdempotencyUnavailable(OrderDeskError):
         )
 
 
+class IdempotentOrderGone(OrderDeskError):
+    """An idempotency key's create is done, but the order it made has since been deleted."""
+
+    def __init__(self, key: str, order_id: str) -> None:
+        self.key = key
+        self.order_id = order_id
+        super().__init__(
+            f"Idempotency key {key!r} already created order {order_id}, which is no longer in OrderDesk "
+            "(deleted since); nothing was created. Use a new key to create it again."
+        )
+
+
 class UnknownFolder(OrderDeskError):
     """A folder name or id that the store does not have; the message lists the store's folders."""
 

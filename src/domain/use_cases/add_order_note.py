@@ -6,8 +6,9 @@ anything is sent; a repeat of the key returns the first result without a second 
 same key with another note is refused, and a note whose answer was lost (or whose claimer
 vanished for longer than ``lease``) leaves the key ``uncertain``: a repeat then refuses,
 saying to check the history, rather than risk a duplicate. A lost answer is never re-sent.
-The ``done`` record keeps the result for 24 hours with card numbers and verification codes in
-the note as ``[redacted]``, so a replay shows the note that way.
+The ``done`` record keeps the result for 24 hours without the note's text (a repeat of the key
+carries the same note, checked by its hash, so the replay shows the caller's own note): no note
+text, card numbers included, is stored.
 
 The note is posted under the order's write lock, like every other write of an order: it changes
 the document (its history), and an update's cache fill is safe only if no write of the same
@@ -30,7 +31,6 @@ from orderdesk_mcp.domain.order import Order
 from orderdesk_mcp.domain.reach_commands import AddNoteCommand
 from orderdesk_mcp.domain.reach_errors import NoteKeyReused
 from orderdesk_mcp.domain.reach_results import AddedNote
-from orderdesk_mcp.domain.redaction import redact_card_text
 from orderdesk_mcp.domain.results import Change
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases._order_lock import hold_order
@@ -126,8 +126,11 @@ class AddOrderNote:
             if record.get("body") != body:
                 raise NoteKeyReused(key)
             if record.get("state") == "done":
+                kept = record.get("result")
                 try:
-                    return msgspec.convert(record.get("result"), AddedNote), True
+                    # The note is this call's own: the same text, as its hash matched the record's.
+                    return msgspec.convert((kept if isinstance(kept, dict) else {}) | {"note": cmd.note},
+                                           AddedNote), True  # fmt: skip
                 except msgspec.ValidationError:
                     raise _unavailable(key, "its record is damaged") from None
             since = record.get("since")
@@ -152,8 +155,8 @@ class AddOrderNote:
                     else:
                         await self._records.delete(record_key)  # nothing was written: free the key
             raise
-        kept = msgspec.structs.replace(result, note=redact_card_text(result.note))  # no card data kept
-        done: dict[str, Any] = {"state": "done", "body": body, "result": msgspec.to_builtins(kept)}
+        kept = {k: v for k, v in msgspec.to_builtins(result).items() if k != "note"}  # no note text stored
+        done: dict[str, Any] = {"state": "done", "body": body, "result": kept}
         try:
             await self._records.set(record_key, done, ttl=self._ttl)
         except IdempotencyUnavailable:

@@ -13,9 +13,9 @@
   until the first finishes (at most ``wait_for_peer`` seconds). A create whose outcome stayed
   unknown, or whose claimer vanished (a ``pending`` record older than ``lease``), leaves the
   key ``uncertain``: the next call with it reconciles by ``source_id`` before creating.
-- The ``done`` record keeps the created order for 24 hours without its card data (card-named
-  keys and card numbers as ``[redacted]``, as in the audit log), so a replay shows
-  ``[redacted]`` there; its fingerprint is the real order's.
+- The ``done`` record keeps only the created order's id for its 24 hours, so no order data (card
+  data included) is stored; a replay reads the order from OrderDesk (one GET) and returns it as
+  it is now, with its fingerprint. A record of the earlier form, with the order in it, replays that.
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ from typing import Any
 import anyio
 
 from orderdesk_mcp.domain.cache_keys import idempotency_key
-from orderdesk_mcp.domain.cached_orders import order_from_cache, order_to_cache
+from orderdesk_mcp.domain.cached_orders import order_from_cache
 from orderdesk_mcp.domain.commands import CreateOrderCommand
 from orderdesk_mcp.domain.errors import (
     IdempotencyMismatch,
     IdempotencyUnavailable,
+    IdempotentOrderGone,
     InvalidRequest,
     OrderDeskError,
+    OrderNotFound,
     OutcomeUnknown,
     UpstreamUnavailable,
 )
@@ -43,7 +45,6 @@ from orderdesk_mcp.domain.merge import diff
 from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.order_rules import check_new_order, looks_like_sent
 from orderdesk_mcp.domain.pagination import OrderQuery
-from orderdesk_mcp.domain.redaction import redact_card_data
 from orderdesk_mcp.domain.results import CreatedOrder
 from orderdesk_mcp.domain.use_cases._audit import audit_mutation
 from orderdesk_mcp.domain.use_cases.cache_invalidation import Invalidations
@@ -70,12 +71,6 @@ def generated_source_id(idempotency_key: str | None) -> str:
         hashlib.sha256(idempotency_key.encode()).hexdigest()[:16] if idempotency_key else secrets.token_hex(8)
     )
     return f"odmcp-{seed}"
-
-
-def _replayable(order: Order) -> dict[str, Any]:
-    """The created order as its idempotency record keeps it: no card data, the real fingerprint
-    (a replayed answer's fingerprint still matches the order OrderDesk holds)."""
-    return order_to_cache(order) | {"doc": redact_card_data(order.doc)}
 
 
 def _may_have_written(exc: BaseException) -> bool:
@@ -174,10 +169,7 @@ class CreateOrder:
                 raise IdempotencyMismatch(key)
             state, since = record.get("state"), record.get("since")
             if state == "done":
-                replayed = order_from_cache(record.get("order"))
-                if replayed is None:
-                    raise IdempotencyUnavailable(key, "its record is damaged")
-                return CreatedOrder(order=replayed, created=False)
+                return CreatedOrder(order=await self._replayed(store, key, record), created=False)
             abandoned = state == "pending" and isinstance(since, int | float)
             abandoned = abandoned and self._clock.time() - float(since or 0) > self._lease
             if (state == "uncertain" or abandoned) and await self._claim(key, takeover_key):
@@ -229,8 +221,21 @@ class CreateOrder:
                 else:
                     await self._forget(record_key)  # nothing was created: free the key
             raise
-        await self._remember(record_key, {"state": "done", "body": body, "order": _replayable(order)})
+        await self._remember(record_key, {"state": "done", "body": body, "order_id": order.id})
         return CreatedOrder(order=order, created=found is None)
+
+    async def _replayed(self, store: StoreRef, key: str, record: dict[str, Any]) -> Order:
+        """The order a done key created, as OrderDesk holds it now (its record keeps only the id)."""
+        order_id = record.get("order_id")
+        if isinstance(order_id, str) and order_id:
+            try:
+                return await self._gateway.fetch(store, order_id)
+            except OrderNotFound:
+                raise IdempotentOrderGone(key, order_id) from None
+        replayed = order_from_cache(record.get("order"))  # a record of the earlier form
+        if replayed is None:
+            raise IdempotencyUnavailable(key, "its record is damaged")
+        return replayed
 
     async def _create(self, store: StoreRef, doc: dict[str, Any]) -> Order:
         created: Order | None = None
