@@ -50,6 +50,15 @@ _GROUP = re.compile(r"[0-9]+")
 _SIX_IN_MIDDLE = frozenset({(4, 6, 5), (4, 6, 4)})
 _MAX_WINDOW_GROUPS = 5  # 4-4-4-4-3, the most groups a card number is typed in
 _MAX_CARD_DIGITS = 19
+# A run is searched for a card beside other digits only when it could be a card and what is typed
+# beside one (an expiry "0227", a CVV "737"): 7 groups and 19 + 7 digits at most. Longer runs are
+# lists of numbers or tracking numbers; scanning them only finds chance Luhn passes, slowly.
+_MAX_SEARCHED_GROUPS = 7
+_MAX_SEARCHED_DIGITS = _MAX_CARD_DIGITS + 7
+# The first digit of the payment cards an order carries (Mastercard 2 and 5, Amex, Diners and JCB 3,
+# Visa 4, Discover and UnionPay 6). A card number in text must start with one; tracking numbers
+# (USPS 92-95) and most barcodes do not, nor do airline and fuel cards (1, 7, 8).
+_CARD_FIRST_DIGITS = frozenset("23456")
 _VERIFICATION_CODE = re.compile(r"(?i)\b(cvv2?|cvc2?|csc|security\s+code)([\s:#=.-]{0,3})[0-9]{3,4}\b")
 # A long run of letters and digits with both in it: OrderDesk keys are ~50 such characters.
 _KEY_SHAPED = re.compile(
@@ -117,26 +126,41 @@ def _card_shaped(lengths: tuple[int, ...]) -> bool:
     )
 
 
+def _whole_run_is_card(groups: list[str]) -> bool:
+    """The whole run as one card number, however its groups are split (4-8-4, 8-8, 12-4, ...):
+    13 to 19 digits passing the Luhn check, starting as a payment card does, every group but the
+    last at least 4 digits long (phone numbers, 3-3-4, and amounts, 3-2-2, are not)."""
+    return (
+        groups[0][0] in _CARD_FIRST_DIGITS
+        and all(len(g) >= 4 for g in groups[:-1])
+        and _is_card_digits("".join(groups))
+    )
+
+
 def _card_in_run(match: re.Match[str]) -> str:
     """A run of digit groups with every card number in it as ``[redacted]``.
 
-    Every window of consecutive groups that is card-shaped and passes the Luhn check is
-    redacted, with the separators between its groups; other groups (an expiry like "0227" or
-    "02/27", a CVV typed after the number) stay. Overlapping windows are redacted as one. A
-    window that starts with "0" is a card number only when it is the whole run: no card number
-    starts with 0, and the zeros of a grouped tracking number ("9400 1000 0000 0000 0000 00")
-    pass the Luhn check. A block of more than 19 digits is never searched inside, and each group
-    starts at most five windows, so a run is scanned in linear time.
+    The whole run, when it is a card number however it is split. Otherwise, in a short run (a
+    card and what is typed beside one: 7 groups, 26 digits at most), every window of consecutive
+    groups that is card-shaped (4-4-4-4, 4-6-5, one block, ...), starts as a payment card does (2
+    to 6) and passes the Luhn check is redacted with the separators between its groups; other
+    groups (an expiry like "0227" or "02/27", a CVV) stay, and overlapping windows are redacted as
+    one. A longer run (a list of numbers, a grouped tracking number) is not searched inside, and
+    a block of more than 19 digits is none, so a run is scanned in linear time.
     """
     run = match.group(0)
     spans = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
     groups = [run[a:b] for a, b in spans]
+    if _whole_run_is_card(groups):
+        return REDACTED
+    if len(groups) > _MAX_SEARCHED_GROUPS or sum(map(len, groups)) > _MAX_SEARCHED_DIGITS:
+        return run
     lengths = tuple(map(len, groups))
     covered = [False] * len(groups)
     for first in range(len(groups)):
+        if groups[first][0] not in _CARD_FIRST_DIGITS:
+            continue
         for stop in range(first + 1, min(first + _MAX_WINDOW_GROUPS, len(groups)) + 1):
-            if groups[first][0] == "0" and (first, stop) != (0, len(groups)):
-                continue
             if _card_shaped(lengths[first:stop]) and _luhn("".join(groups[first:stop])):
                 covered[first:stop] = [True] * (stop - first)
     if not any(covered):
