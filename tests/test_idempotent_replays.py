@@ -26,13 +26,13 @@ from orderdesk_mcp.adapters.simulated_gateway import SimulatedOrderGateway
 from orderdesk_mcp.adapters.simulator import SimulatorState
 from orderdesk_mcp.adapters.sqlite_idempotency import SqliteIdempotencyRecords
 from orderdesk_mcp.domain.commands import CreateOrderCommand
-from orderdesk_mcp.domain.errors import IdempotentOrderGone
+from orderdesk_mcp.domain.errors import IdempotentOrderGone, IdempotentOrderUnreadable, UpstreamUnavailable
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.reach_commands import AddNoteCommand
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote
 from orderdesk_mcp.domain.use_cases.create_order import CreateOrder
 from orderdesk_mcp.ports.idempotency import IdempotencyRecords
-from tests.fakes import FakeAuditLog, FakeClock
+from tests.fakes import FakeAuditLog, FakeClock, FakeOrderGateway
 
 pytestmark = pytest.mark.anyio
 
@@ -168,3 +168,25 @@ async def test_a_note_replay_is_the_callers_note_and_the_record_keeps_no_text(
     ] == []
     assert again == first
     assert [h["note"] for h in state.history(STORE.store_id, order_id)] == [NOTE]
+
+
+async def test_a_create_replay_while_orderdesk_is_down_names_the_order_it_made(tmp_path: Path) -> None:
+    # A replay reads the order from OrderDesk; when that fails the agent must still learn the order
+    # exists (a bare "unavailable" invited a create with a new key), and the audit log must not
+    # record the replay as a failed create of the whole body.
+    gateway, clock, audit = FakeOrderGateway(), FakeClock(), FakeAuditLog()
+    async with _durable_records("sqlite", tmp_path, "unused", "unused:") as stored:
+        cache = MemoryOrderCache(clock=clock)
+        create = CreateOrder(gateway=gateway, cache=cache, records=stored.records, audit=audit, clock=clock)
+        first = await create(CreateOrderCommand.parse(STORE, NEW_ORDER, idempotency_key="k-5"))
+        gateway.fail_next("fetch", UpstreamUnavailable("HTTP 503"))
+        with pytest.raises(IdempotentOrderUnreadable) as caught:
+            await create(CreateOrderCommand.parse(STORE, NEW_ORDER, idempotency_key="k-5"))
+    assert str(caught.value) == (
+        f"Idempotency key 'k-5' already created order {first.order.id}; it could not be read from OrderDesk "
+        "just now (OrderDesk is unavailable right now (HTTP 503); try again in a minute). Do not create it "
+        "again: read it with orders_get in a moment."
+    )
+    replay = audit.records[-1]
+    assert (replay.order_id, replay.outcome, replay.changes) == (first.order.id, "error", ())
+    assert len(gateway.writes) == 1

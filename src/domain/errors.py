@@ -323,6 +323,18 @@ class IdempotentOrderGone(OrderDeskError):
         )
 
 
+class IdempotentOrderUnreadable(OrderDeskError):
+    """An idempotency key's create is done, but OrderDesk could not be read to show the order now."""
+
+    def __init__(self, key: str, order_id: str, reason: str) -> None:
+        self.key = key
+        self.order_id = order_id
+        super().__init__(
+            f"Idempotency key {key!r} already created order {order_id}; it could not be read from OrderDesk "
+            f"just now ({reason.rstrip('.')}). Do not create it again: read it with orders_get in a moment."
+        )
+
+
 class UnknownFolder(OrderDeskError):
     """A folder name or id that the store does not have; the message lists the store's folders."""
 

@@ -35,6 +35,7 @@ from orderdesk_mcp.domain.errors import (
     IdempotencyMismatch,
     IdempotencyUnavailable,
     IdempotentOrderGone,
+    IdempotentOrderUnreadable,
     InvalidRequest,
     OrderDeskError,
     OrderNotFound,
@@ -136,6 +137,12 @@ class CreateOrder:
                 changes=diff({}, doc), error=str(named),
             )  # fmt: skip
             raise named from unknown
+        except (IdempotentOrderGone, IdempotentOrderUnreadable) as exc:  # a replay: nothing was sent
+            await audit_mutation(
+                self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=exc.order_id, outcome="error",
+                error=str(exc),
+            )  # fmt: skip
+            raise
         except OrderDeskError as exc:
             await audit_mutation(
                 self._audit, self._clock, store=cmd.store, tool=TOOL, order_id=order_id, outcome="error",
@@ -232,6 +239,8 @@ class CreateOrder:
                 return await self._gateway.fetch(store, order_id)
             except OrderNotFound:
                 raise IdempotentOrderGone(key, order_id) from None
+            except OrderDeskError as exc:  # the order exists: say so, or the agent may create it again
+                raise IdempotentOrderUnreadable(key, order_id, str(exc)) from exc
         replayed = order_from_cache(record.get("order"))  # a record of the earlier form
         if replayed is None:
             raise IdempotencyUnavailable(key, "its record is damaged")
