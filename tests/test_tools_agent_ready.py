@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from importlib.metadata import version
@@ -12,6 +13,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, ElicitResult, ErrorData, InputRequiredResult, InputResponses
 
+from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.domain.order import fingerprint_of
 from orderdesk_mcp.entrypoints.serve import create_server, request_state_key
 from orderdesk_mcp.entrypoints.settings import Settings
@@ -509,6 +511,16 @@ def test_replicas_derive_one_request_state_key_from_the_secret_they_share(tmp_pa
     with_key = Settings(data_dir=str(tmp_path), store_id="1", api_key="k1")
     assert request_state_key(with_key, {}) == request_state_key(with_key, {})
     assert request_state_key(with_key, {}) != request_state_key(Settings(store_id="1", api_key="k2"), {})
-    master = {"ORDERDESK_MASTER_KEY": "1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="}
-    assert request_state_key(Settings(data_dir=str(tmp_path)), master) is not None
     assert request_state_key(Settings(data_dir=str(tmp_path)), {}) is None  # the simulator: per process
+    # The same master key, from a key file or the environment, written either way: one key (a
+    # review found replicas given the key in different forms deriving different keys).
+    keyring = Keyring.generate(tmp_path)
+    encoded = base64.b64encode(keyring.derived(b"probe")).decode()  # a second, unrelated key
+    from_file = request_state_key(Settings(data_dir=str(tmp_path)), {})
+    key_text = json.loads((tmp_path / "master.key").read_text())["1"]
+    from_env = [
+        request_state_key(Settings(data_dir=str(tmp_path / "none")), {"ORDERDESK_MASTER_KEY": value})
+        for value in (key_text, f"1:{key_text}", f"2:{encoded},1:{key_text}")
+    ]
+    assert from_file is not None
+    assert from_env == [from_file] * 3

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -166,6 +168,11 @@ class Keyring:
     def new_key_text() -> str:
         """A fresh random key, base64-encoded, for ``ORDERDESK_MASTER_KEY``."""
         return _encode_key(secrets.token_bytes(_KEY_BYTES))
+
+    def derived(self, label: bytes) -> bytes:
+        """32 bytes for ``label``, one way (HMAC-SHA256) from the key of the lowest version: the same
+        for every process holding these keys, however they were given (file or environment)."""
+        return hmac.new(self._keys[min(self._keys)], label, hashlib.sha256).digest()
 
     @property
     def versions(self) -> tuple[int, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import hmac
@@ -22,7 +21,7 @@ from starlette.types import ASGIApp
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
-from orderdesk_mcp.adapters.keyring import KEY_FILE_NAME, MASTER_KEY_ENV
+from orderdesk_mcp.adapters.keyring import Keyring, KeyringError
 from orderdesk_mcp.entrypoints.container import Container, open_services
 from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
 from orderdesk_mcp.entrypoints.http_auth import TokenAuthenticator, serving_tenant
@@ -63,24 +62,20 @@ def request_state_key(settings: Settings, env: Mapping[str, str] | None = None) 
     """The key that seals a 2026-07-28 question's state, the same in every replica of a deployment.
 
     Derived (HMAC-SHA256, one way) from the secret the replicas already share: the store's API key,
-    else ``ORDERDESK_MASTER_KEY``, else the master key file of the shared data directory. None (the
-    simulator, or no key yet) leaves the SDK's per-process key. The state only carries the person's
+    else the master keys (``ORDERDESK_MASTER_KEY`` or the shared data directory's key file, as
+    decoded, so both give one key). None (the simulator, or no key yet) leaves the SDK's
+    per-process key. The state only carries the person's
     answer, which an agent could skip with ``confirm: true`` anyway; sealing it keeps it bound to
     its call and fresh.
     """
-    source = os.environ if env is None else env
-    secret: bytes | None = None
+    label = b"orderdesk-mcp request state v1"
     if settings.api_key:
-        secret = settings.api_key.encode()
-    elif source.get(MASTER_KEY_ENV, "").strip():
-        secret = source[MASTER_KEY_ENV].strip().encode()
-    elif settings.credentials == "sqlite":
-        key_file = data_dir_from(settings.data_dir or None) / KEY_FILE_NAME
-        with contextlib.suppress(OSError):
-            secret = key_file.read_bytes()
-    if not secret:
+        return hmac.new(settings.api_key.encode(), label, hashlib.sha256).digest()
+    try:  # the master keys as decoded: the same from ORDERDESK_MASTER_KEY or master.key, however written
+        keyring = Keyring.load(data_dir_from(settings.data_dir or None), env)
+    except KeyringError:
         return None
-    return hmac.new(secret, b"orderdesk-mcp request state v1", hashlib.sha256).digest()
+    return keyring.derived(label)
 
 
 def _is_loopback(host: str) -> bool:
