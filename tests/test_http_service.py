@@ -110,6 +110,17 @@ async def test_metrics_need_the_token_unless_bound_to_loopback(tmp_path: Path) -
     assert loopback.status_code == 200
 
 
+async def test_open_metrics_answer_only_local_host_names(tmp_path: Path) -> None:
+    # Regression: on a loopback bind /metrics is open and answered any Host, so a page that rebinds
+    # its own name to 127.0.0.2 could read them (the MCP endpoint already answered 421).
+    async with _asgi(make_container(tmp_path), host="127.0.0.2") as http:
+        answers = [
+            (await http.get("/metrics", headers={"Host": name})).status_code
+            for name in ("127.0.0.2:8000", "localhost:8000", "127.0.0.1", "[::1]:8000", "evil.example:8000")
+        ]
+    assert answers == [200, 200, 200, 200, 421]
+
+
 async def test_service_routes_answer_only_get(tmp_path: Path) -> None:
     async with _asgi(make_container(tmp_path), host="127.0.0.1") as http:
         answer = await http.post("/healthz")

@@ -63,6 +63,16 @@ async def _json(send: Send, status: int, body: object) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+def _host_in(scope: Scope, hosts: frozenset[str]) -> bool:
+    """Whether the request's ``Host`` header names one of ``hosts`` (port ignored, any case)."""
+    raw = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"").decode("latin-1").lower()
+    if not raw:  # no Host at all (HTTP/1.0 from a local tool): no name a page could have rebound
+        return True
+    # An IPv6 literal keeps its brackets ([::1] or [::1]:8000); any other name drops its port.
+    name = raw[: raw.find("]") + 1] if raw.startswith("[") else raw.split(":", 1)[0]
+    return name in hosts
+
+
 class ServiceRouter:
     """Pure ASGI: the three service endpoints, everything else (and lifespan) to ``mcp``.
 
@@ -71,7 +81,9 @@ class ServiceRouter:
         telemetry: the server's metrics.
         probes: the readiness probes (built once the lifespan opened the adapters).
         protect_metrics: wraps the metrics endpoint in the same authentication as ``mcp``
-            (None when bound to loopback: metrics are open there).
+            (None when reachable from this machine only: metrics are open there).
+        local_hosts: when metrics are open, the ``Host`` names (any port) they answer; any other
+            is 421, so a page that rebinds its own name to loopback cannot read them.
     """
 
     def __init__(
@@ -81,10 +93,12 @@ class ServiceRouter:
         telemetry: CallTelemetry,
         probes: Callable[[], dict[str, Probe]],
         protect_metrics: Callable[[ASGIApp], ASGIApp] | None,
+        local_hosts: frozenset[str] | None = None,
     ) -> None:
         self._mcp = mcp
         self._telemetry = telemetry
         self._probes = probes
+        self._local_hosts = local_hosts
         metrics: ASGIApp = self._serve_metrics
         self._metrics = protect_metrics(metrics) if protect_metrics else metrics
 
@@ -95,6 +109,9 @@ class ServiceRouter:
             return
         if scope.get("method") not in ("GET", "HEAD"):
             await _json(send, 405, {"error": "method not allowed"})
+            return
+        if path == "/metrics" and self._local_hosts is not None and not _host_in(scope, self._local_hosts):
+            await _json(send, 421, {"error": "misdirected request"})
             return
         if path == "/healthz":
             await _json(send, 200, {"status": "ok"})

@@ -207,10 +207,16 @@ def build_http_app(
         telemetry=container.telemetry(),
         probes=lambda: readiness_probes(container.credentials(), container.redis_client()),
         protect_metrics=None if _local_only(settings, host) else protect,
+        local_hosts=_local_names(host) if _local_only(settings, host) else None,
     )
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _local_names(host: str) -> frozenset[str]:
+    """The Host names a server reachable from this machine only answers: loopback and its address."""
+    return frozenset([*_LOOPBACK_HOSTS, f"[{host}]" if ":" in host else host])
 
 
 def _transport_security(allowed: str, host: str) -> TransportSecuritySettings | None:
