@@ -7,6 +7,7 @@ idempotency records of creates and notes, and every error that carries OrderDesk
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -46,15 +47,8 @@ _CARD_KEY_SHAPE = re.compile(
 # card-shaped windows of whole groups (see _card_shaped), never inside a group.
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:(?:\s{1,3}|[-./])[0-9]+)*(?![0-9])")
 _GROUP = re.compile(r"[0-9]+")
-# Amex (4-6-5) and Diners (4-6-4) as printed on the card.
-_SIX_IN_MIDDLE = frozenset({(4, 6, 5), (4, 6, 4)})
 _MAX_WINDOW_GROUPS = 5  # 4-4-4-4-3, the most groups a card number is typed in
 _MAX_CARD_DIGITS = 19
-# A run is searched for a card beside other digits only when it could be a card and what is typed
-# beside one (an expiry "0227", a CVV "737"): 7 groups and 19 + 7 digits at most. Longer runs are
-# lists of numbers or tracking numbers; scanning them only finds chance Luhn passes, slowly.
-_MAX_SEARCHED_GROUPS = 7
-_MAX_SEARCHED_DIGITS = _MAX_CARD_DIGITS + 7
 # The first digit of the payment cards an order carries (Mastercard 2 and 5, Amex, Diners and JCB 3,
 # Visa 4, Discover and UnionPay 6). A card number in text must start with one; tracking numbers
 # (USPS 92-95) and most barcodes do not, nor do airline and fuel cards (1, 7, 8).
@@ -109,59 +103,92 @@ def looks_like_card_number(value: object) -> bool:
     return digits.isascii() and digits.isdigit() and _is_card_digits(digits)
 
 
+def _breaks(lengths: tuple[int, ...]) -> frozenset[int]:
+    """Where a window's groups break, counted in digits from its start (4-4-4-4: 4, 8 and 12)."""
+    total, breaks = 0, set()
+    for n in lengths[:-1]:
+        total += n
+        breaks.add(total)
+    return frozenset(breaks)
+
+
+_FOURS = frozenset({4, 8, 12, 16})
+
+
+@functools.lru_cache(maxsize=4096)  # a few shapes come back again and again in a long run
 def _card_shaped(lengths: tuple[int, ...]) -> bool:
-    """Group lengths as a card number is typed: one block of 13 to 19 digits; three groups of 4
-    and a last of 1 to 4 (4-4-4-1 for a 13-digit Visa up to 4-4-4-4); four groups of 4 and a last
-    of 1 to 3 (up to 4-4-4-4-3 for 19 digits); or 4-6-5 (Amex) and 4-6-4 (Diners).
+    """Group lengths as a card number is typed: one block of 13 to 19 digits; 13 to 16 digits
+    broken only every fourth digit (4-4-4-4, 4-4-4-1) with any of those spaces missed (4-8-4, 8-8,
+    12-4); Amex's 4-6-5 with either space missed (10-5, 4-11); Diners' 4-6-4 and the 17 to 19 digit
+    4-4-4-4-1..3 exactly as printed.
 
-    Money amounts (3-2-2-2), ids (9-9) and phone numbers (3-3-4) are not.
+    Money amounts (3-2-2-2), ids (9-9, 7-7), a phone number and its extension (10-4), a 12-digit
+    tracking number and a ZIP code (12-5) and shifted breaks (6-10) are not.
     """
-    if len(lengths) == 1:
-        return 13 <= lengths[0] <= _MAX_CARD_DIGITS
-    if lengths in _SIX_IN_MIDDLE:
+    total = sum(lengths)
+    if not 13 <= total <= _MAX_CARD_DIGITS:
+        return False
+    breaks = _breaks(lengths)
+    if not breaks:
         return True
-    *fours, last = lengths
-    return all(n == 4 for n in fours) and (
-        (len(fours) == 3 and 1 <= last <= 4) or (len(fours) == 4 and 1 <= last <= 3)
-    )
+    if total <= 16 and breaks <= _FOURS:
+        return True
+    if total == 15 and breaks <= {4, 10}:  # Amex
+        return True
+    return lengths == (4, 6, 4) or (total > 16 and breaks == frozenset({4, 8, 12, 16}))
 
 
-def _whole_run_is_card(groups: list[str]) -> bool:
-    """The whole run as one card number, however its groups are split (4-8-4, 8-8, 12-4, ...):
-    13 to 19 digits passing the Luhn check, starting as a payment card does, every group but the
-    last at least 4 digits long (phone numbers, 3-3-4, and amounts, 3-2-2, are not)."""
-    return (
-        groups[0][0] in _CARD_FIRST_DIGITS
-        and all(len(g) >= 4 for g in groups[:-1])
-        and _is_card_digits("".join(groups))
-    )
+def _luhn_sum(group: str, *, doubled: bool) -> int:
+    """The Luhn sum of ``group``'s digits, its last digit doubled or not (then every other one)."""
+    total = 0
+    for n, ch in enumerate(reversed(group)):
+        d = ord(ch) - 48
+        if (n % 2 == 1) != doubled:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total
+
+
+def _window_passes(sums: list[tuple[int, int]], lengths: tuple[int, ...], first: int, stop: int) -> bool:
+    """Whether groups ``first`` to ``stop`` (excluded), read as one number, pass the Luhn check."""
+    total, doubled = 0, False
+    for i in range(stop - 1, first - 1, -1):
+        total += sums[i][doubled]
+        doubled ^= lengths[i] % 2 == 1
+    return total % 10 == 0
 
 
 def _card_in_run(match: re.Match[str]) -> str:
-    """A run of digit groups with every card number in it as ``[redacted]``.
+    """A run of digit groups, of any length, with every card number in it as ``[redacted]``.
 
-    The whole run, when it is a card number however it is split. Otherwise, in a short run (a
-    card and what is typed beside one: 7 groups, 26 digits at most), every window of consecutive
-    groups that is card-shaped (4-4-4-4, 4-6-5, one block, ...), starts as a payment card does (2
-    to 6) and passes the Luhn check is redacted with the separators between its groups; other
-    groups (an expiry like "0227" or "02/27", a CVV) stay, and overlapping windows are redacted as
-    one. A longer run (a list of numbers, a grouped tracking number) is not searched inside, and
-    a block of more than 19 digits is none, so a run is scanned in linear time.
+    Every window of up to five consecutive groups that is card-shaped (:func:`_card_shaped`),
+    starts as a payment card does (2 to 6) and passes the Luhn check is redacted with the
+    separators between its groups; other groups (an expiry like "0227" or "02/27", a CVV, a ZIP
+    code, an order number) stay, and overlapping windows are redacted as one. A block of more than
+    19 digits is never searched inside, and each group starts at most five windows, so a run is
+    scanned in linear time.
     """
     run = match.group(0)
     spans = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
     groups = [run[a:b] for a, b in spans]
-    if _whole_run_is_card(groups):
-        return REDACTED
-    if len(groups) > _MAX_SEARCHED_GROUPS or sum(map(len, groups)) > _MAX_SEARCHED_DIGITS:
-        return run
     lengths = tuple(map(len, groups))
+    # Each group's Luhn sum with its last digit doubled or not: a window's check is then the sum
+    # of at most five of them, so a long run costs a pass over its digits, not one per window.
+    sums = [(_luhn_sum(g, doubled=False), _luhn_sum(g, doubled=True)) for g in groups]
     covered = [False] * len(groups)
     for first in range(len(groups)):
         if groups[first][0] not in _CARD_FIRST_DIGITS:
             continue
+        digits = 0
         for stop in range(first + 1, min(first + _MAX_WINDOW_GROUPS, len(groups)) + 1):
-            if _card_shaped(lengths[first:stop]) and _luhn("".join(groups[first:stop])):
+            digits += lengths[stop - 1]
+            if digits > _MAX_CARD_DIGITS:
+                break
+            if (
+                digits >= 13
+                and _card_shaped(lengths[first:stop])
+                and _window_passes(sums, lengths, first, stop)
+            ):
                 covered[first:stop] = [True] * (stop - first)
     if not any(covered):
         return run
