@@ -639,3 +639,17 @@ def test_a_card_anywhere_in_a_run_of_any_length_is_redacted(
     card = lead + body + _luhn_digit(lead + body)
     text = " ".join(["paid", *left, _grouped(card, " "), *right, "ok"])
     assert card[:4] + " " + card[4:8] not in redact_card_text(text)
+
+
+def test_numbers_are_judged_by_the_rule_text_is() -> None:
+    # Regression: a number was a card whenever its 13-19 digits passed the Luhn check, whatever its
+    # first digit, so about 1 in 10 millisecond timestamps (1765150000005) was redacted; a key
+    # that is a number, and sets, were never looked at; a huge int raised in str().
+    assert redact_card_data({"updated_ms": 1765150000005}) == {"updated_ms": 1765150000005}
+    assert redact_card_data(4111111111111111) == REDACTED
+    assert redact_card_data(4111111111111111.0) == REDACTED
+    assert redact_card_data({4111111111111111: "x", "tags": {"4111 1111 1111 1111"}}) == {
+        REDACTED: "x",
+        "tags": [REDACTED],
+    }
+    assert redact_card_data([10**5000]) == [10**5000]

@@ -87,20 +87,29 @@ def _is_card_digits(digits: str) -> bool:
 
 
 def looks_like_card_number(value: object) -> bool:
-    """13 to 19 digits (spaces, dashes and dots ignored) that pass the Luhn check.
+    """13 to 19 digits (spaces, dashes and dots ignored) that start 2 to 6, as payment cards do,
+    and pass the Luhn check.
 
-    An integer (not a bool) is judged by its digits; so is a float holding a whole number.
+    An integer (not a bool) is judged by its digits; so is a float holding a whole number. (A
+    millisecond timestamp starts with 1: about 1 in 10 passed the Luhn check and was redacted.)
     """
     if isinstance(value, bool):
         return False
-    if isinstance(value, int):
-        return _is_card_digits(str(abs(value)))
     if isinstance(value, float):
-        return value.is_integer() and _is_card_digits(str(abs(int(value))))
-    if not isinstance(value, str):
+        if not value.is_integer():
+            return False
+        value = int(value)
+    if isinstance(value, int):
+        if abs(value) >= 10**_MAX_CARD_DIGITS:  # also spares str() of a huge int, which raises
+            return False
+        digits = str(abs(value))
+    elif isinstance(value, str):
+        digits = re.sub(r"[ .-]", "", value.strip())
+        if not (digits.isascii() and digits.isdigit()):
+            return False
+    else:
         return False
-    digits = re.sub(r"[ .-]", "", value.strip())
-    return digits.isascii() and digits.isdigit() and _is_card_digits(digits)
+    return digits[:1] in _CARD_FIRST_DIGITS and _is_card_digits(digits)
 
 
 def _breaks(lengths: tuple[int, ...]) -> frozenset[int]:
@@ -149,12 +158,15 @@ def _luhn_sum(group: str, *, doubled: bool) -> int:
     return total
 
 
-def _window_passes(sums: list[tuple[int, int]], lengths: tuple[int, ...], first: int, stop: int) -> bool:
+def _window_passes(groups: list[str], sums: list[tuple[int, int] | None], first: int, stop: int) -> bool:
     """Whether groups ``first`` to ``stop`` (excluded), read as one number, pass the Luhn check."""
     total, doubled = 0, False
     for i in range(stop - 1, first - 1, -1):
-        total += sums[i][doubled]
-        doubled ^= lengths[i] % 2 == 1
+        pair = sums[i]
+        if pair is None:
+            pair = sums[i] = (_luhn_sum(groups[i], doubled=False), _luhn_sum(groups[i], doubled=True))
+        total += pair[doubled]
+        doubled ^= len(groups[i]) % 2 == 1
     return total % 10 == 0
 
 
@@ -174,7 +186,7 @@ def _card_in_run(match: re.Match[str]) -> str:
     lengths = tuple(map(len, groups))
     # Each group's Luhn sum with its last digit doubled or not: a window's check is then the sum
     # of at most five of them, so a long run costs a pass over its digits, not one per window.
-    sums = [(_luhn_sum(g, doubled=False), _luhn_sum(g, doubled=True)) for g in groups]
+    sums: list[tuple[int, int] | None] = [None] * len(groups)  # filled when a window needs them
     covered = [False] * len(groups)
     for first in range(len(groups)):
         if groups[first][0] not in _CARD_FIRST_DIGITS:
@@ -187,7 +199,7 @@ def _card_in_run(match: re.Match[str]) -> str:
             if (
                 digits >= 13
                 and _card_shaped(lengths[first:stop])
-                and _window_passes(sums, lengths, first, stop)
+                and _window_passes(groups, sums, first, stop)
             ):
                 covered[first:stop] = [True] * (stop - first)
     if not any(covered):
@@ -225,18 +237,22 @@ def redact_card_data(value: Any) -> Any:
     """
     if isinstance(value, Mapping):
         return {
-            redact_card_text(k) if isinstance(k, str) else k: REDACTED
-            if is_card_key(k)
-            else redact_card_data(v)
-            for k, v in value.items()
+            _redacted_key(k): REDACTED if is_card_key(k) else redact_card_data(v) for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [redact_card_data(v) for v in value]
     if isinstance(value, str):
         return redact_card_text(value)
     if looks_like_card_number(value):
         return REDACTED
     return value
+
+
+def _redacted_key(key: object) -> object:
+    """A mapping key without card data: text redacted, a number that is a card number replaced."""
+    if isinstance(key, str):
+        return redact_card_text(key)
+    return REDACTED if looks_like_card_number(key) else key
 
 
 def redact_field_change(field: str, before: Any, after: Any) -> tuple[str, Any, Any]:
