@@ -162,17 +162,13 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
         if row is None:
             raise CredentialsMissing(store.store_id)
         box = sealed(row)
-        try:
-            return unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
-        except SealBroken:
-            pass
+        key = self._opened(store, box)
         # A `keys rotate` in another process may have sealed the row under a version (or a key file)
         # this process has not loaded yet: re-read master.key once and try again before giving up.
-        if self._reload_keyring():
-            try:
-                return unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
-            except SealBroken:
-                pass
+        if key is None and self._reload_keyring():
+            key = self._opened(store, box)
+        if key is not None:
+            return key
         log.warning(
             "the stored API key of tenant %s store %s does not decrypt (sealed with master key version %d; "
             "loaded versions %s from %s)",
@@ -182,10 +178,7 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
             self._keyring.versions,
             self._keyring.path or MASTER_KEY_ENV,
         )
-        missing = None if box.key_version in self._keyring.versions else box.key_version
-        raise CredentialsUnreadable(
-            store.store_id, missing_version=missing, file_backed=self._keyring.file_backed
-        ) from None
+        raise self._unreadable(store.store_id, box.key_version) from None
 
     def _check_keys(self) -> None:
         by_version: dict[int, list[tuple[StoreRef, Sealed]]] = {}
@@ -196,21 +189,23 @@ class SqliteCredentialStore(SqliteCredentialAdmin):
             ref = StoreRef(tenant=str(tenant), store_id=str(store_id))
             by_version.setdefault(sealed_box.key_version, []).append((ref, sealed_box))
         for version, rows in sorted(by_version.items()):
-            if any(self._opens(ref, box) for ref, box in rows):
+            if any(self._opened(ref, box) is not None for ref, box in rows):
                 continue
             # As for a call: another process may have rotated; re-read master.key once and retry.
-            if not (self._reload_keyring() and any(self._opens(ref, box) for ref, box in rows)):
-                missing = None if version in self._keyring.versions else version
-                raise CredentialsUnreadable(
-                    rows[0][0].store_id, missing_version=missing, file_backed=self._keyring.file_backed
-                )
+            if not (self._reload_keyring() and any(self._opened(ref, box) is not None for ref, box in rows)):
+                raise self._unreadable(rows[0][0].store_id, version)
 
-    def _opens(self, store: StoreRef, box: Sealed) -> bool:
+    def _opened(self, store: StoreRef, box: Sealed) -> str | None:
+        """The clear key in ``box``, or None when the loaded master keys do not open it."""
         try:
-            unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
+            return unseal(self._keyring, tenant=store.tenant, store_id=store.store_id, sealed=box)
         except SealBroken:
-            return False
-        return True
+            return None
+
+    def _unreadable(self, store_id: str, version: int) -> CredentialsUnreadable:
+        """The error for a row sealed with ``version`` that does not open (naming a missing version)."""
+        missing = None if version in self._keyring.versions else version
+        return CredentialsUnreadable(store_id, missing_version=missing, file_backed=self._keyring.file_backed)
 
     def _reload_keyring(self) -> bool:
         try:
