@@ -195,7 +195,8 @@ def build_http_app(
     from orderdesk_mcp.entrypoints.http_app import ServiceRouter, readiness_probes
 
     settings = container.settings()
-    security = _transport_security(settings.allowed_hosts, host)
+    local_only = _local_only(settings, host)
+    security = _transport_security(_published_names(settings), host)
     # JSON answers, not SSE streams: nothing is sent to a client mid-call in stateless mode, and
     # sse-starlette closes every open stream at once on SIGTERM, cutting off calls still in flight.
     mcp_app: ASGIApp = server.streamable_http_app(
@@ -206,20 +207,25 @@ def build_http_app(
         protect(mcp_app) if protect else mcp_app,
         telemetry=container.telemetry(),
         probes=lambda: readiness_probes(container.credentials(), container.redis_client()),
-        protect_metrics=None if _local_only(settings, host) else protect,
-        local_hosts=_local_names(host) if _local_only(settings, host) else None,
+        protect_metrics=None if local_only else protect,
+        local_hosts=_local_names(host) if local_only else None,
     )
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
+def _url_host(host: str) -> str:
+    """``host`` as a URL and a ``Host`` header write it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 def _local_names(host: str) -> frozenset[str]:
     """The Host names a server reachable from this machine only answers: loopback and its address."""
-    return frozenset([*_LOOPBACK_HOSTS, f"[{host}]" if ":" in host else host])
+    return frozenset([*_LOOPBACK_HOSTS, _url_host(host)])
 
 
-def _transport_security(allowed: str, host: str) -> TransportSecuritySettings | None:
+def _transport_security(names: list[str], host: str) -> TransportSecuritySettings | None:
     """The SDK's DNS-rebinding check with ``ORDERDESK_ALLOWED_HOSTS`` added; None keeps its default.
 
     On a loopback address the SDK answers only Host headers naming loopback (421 otherwise),
@@ -230,13 +236,12 @@ def _transport_security(allowed: str, host: str) -> TransportSecuritySettings | 
     know (127.0.0.2, ...) it would check nothing either, and no token is needed there: the
     check is on for every loopback bind.
     """
-    names = [name.strip().lower() for name in allowed.split(",") if name.strip()]
     if not names and not _is_loopback(host):
         return None
     from mcp.server.transport_security import TransportSecuritySettings
 
     # Loopback names always (the URL the ready line prints), and the bound address itself.
-    bound = [] if host in ("0.0.0.0", "::") else [f"[{host}]" if ":" in host else host]
+    bound = [] if host in ("0.0.0.0", "::") else [_url_host(host)]
     hosts = list(dict.fromkeys([*_LOOPBACK_HOSTS, *bound, *names]))
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
@@ -261,7 +266,7 @@ def _shown_address(host: str, port: int) -> tuple[str, str | None]:
             "from another machine, use this machine's address"
         )
         return ("127.0.0.1" if host == "0.0.0.0" else "[::1]"), note
-    return (f"[{host}]" if ":" in host else host), None
+    return _url_host(host), None
 
 
 async def _serve_http(
