@@ -72,18 +72,9 @@ def is_card_key(name: object) -> bool:
     return word in _CARD_KEY_WORDS or _CARD_KEY_SHAPE.search(word) is not None
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for n, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if n % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def _is_card_digits(digits: str) -> bool:
-    return 13 <= len(digits) <= _MAX_CARD_DIGITS and _luhn(digits)
+    """13 to 19 ASCII digits that pass the Luhn check."""
+    return 13 <= len(digits) <= _MAX_CARD_DIGITS and _luhn_sum(digits, doubled=False) % 10 == 0
 
 
 def looks_like_card_number(value: object) -> bool:
@@ -144,7 +135,7 @@ def _card_shaped(lengths: tuple[int, ...]) -> bool:
         return True
     if total == 15 and breaks <= {4, 10}:  # Amex
         return True
-    return lengths == (4, 6, 4) or (total > 16 and breaks == frozenset({4, 8, 12, 16}))
+    return lengths == (4, 6, 4) or (total > 16 and breaks == _FOURS)
 
 
 def _luhn_sum(group: str, *, doubled: bool) -> int:
@@ -216,9 +207,9 @@ def _card_in_run(match: re.Match[str]) -> str:
 
 
 def redact_card_numbers(text: str) -> str:
-    """``text`` with every card number in it as ``[redacted]``: 13 to 19 digits passing the Luhn
-    check, in one block or grouped as on a card (4-4-4-4, 4-4-4-4-3, 4-6-5, ...) by whitespace,
-    dashes, dots or slashes, even with other digit groups (an expiry, a CVV) typed beside them."""
+    """``text`` with every card number in it as ``[redacted]``: 13 to 19 digits starting 2 to 6 and
+    passing the Luhn check, grouped as :func:`_card_shaped` says by whitespace, dashes, dots or
+    slashes, even with other digit groups (an expiry, a CVV, another number) typed beside them."""
     return _DIGIT_RUN.sub(_card_in_run, text)
 
 
