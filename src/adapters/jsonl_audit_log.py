@@ -185,13 +185,13 @@ class JsonlAuditLog(NoOpLifespan):
             await anyio.to_thread.run_sync(self._append, record)
 
     def _append(self, record: AuditRecord) -> None:
+        entry: dict[str, Any] = msgspec.to_builtins(record)
+        _without_card_data(entry)  # before the lock: every writer of the log waits while it is held
         # 0700, as the credential and idempotency databases make it: whichever comes first
         self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+b") as handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
-            entry: dict[str, Any] = msgspec.to_builtins(record)
-            _without_card_data(entry)
             if self._values == "masked" and self._key is None:
                 self._key = _mask_key(self._path.parent)
             _keep_values(entry, self._values, self._key)
