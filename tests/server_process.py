@@ -81,3 +81,10 @@ def http_server(env: Mapping[str, str], *args: str) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+def run_cli(env: Mapping[str, str], *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """``orderdesk-mcp ARGS`` run to the end (30 s at most), its stdout and stderr captured as text."""
+    return subprocess.run(
+        [CLI, *args], env=dict(env), capture_output=True, text=True, timeout=30, check=check
+    )

@@ -8,13 +8,12 @@ interface, the ready line printed ``http://0.0.0.0:PORT/mcp``, a URL no client c
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.server_process import CLI, clean_env, http_server
+from tests.server_process import clean_env, http_server, run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -55,13 +54,13 @@ async def test_a_listed_host_is_answered_behind_a_proxy_on_loopback_and_others_a
 def test_a_server_published_behind_a_proxy_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     # Regression: bound to loopback with ORDERDESK_ALLOWED_HOSTS, as the README says to run behind
     # a reverse proxy, it served every tool to the public name with no token and no warning.
-    proc = subprocess.run(
-        [CLI, "serve", "--transport", "http", "--port", "0"],
-        env=clean_env(tmp_path, ORDERDESK_ALLOWED_HOSTS="mcp.example.com"),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    proc = run_cli(
+        clean_env(tmp_path, ORDERDESK_ALLOWED_HOSTS="mcp.example.com"),
+        "serve",
+        "--transport",
+        "http",
+        "--port",
+        "0",
     )
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == (
@@ -94,14 +93,7 @@ async def test_any_loopback_address_answers_loopback_names_only(tmp_path: Path) 
 
 @pytest.mark.parametrize("port", ["70000", "-1"])
 def test_a_port_out_of_range_is_one_line_naming_it(tmp_path: Path, port: str) -> None:
-    proc = subprocess.run(
-        [CLI, "serve", "--transport", "http", "--port", port],
-        env=clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = run_cli(clean_env(tmp_path), "serve", "--transport", "http", "--port", port)
     assert (proc.returncode, proc.stderr) == (
         2,
         "orderdesk-mcp: configuration error: the port must be a number from 0 to 65535 (--port or "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +25,7 @@ from orderdesk_mcp.entrypoints.container import Container
 from orderdesk_mcp.entrypoints.serve import StaticTokenAuthenticator, build_http_app, create_server
 from tests.conftest import RedisServer
 from tests.mcp_harness import make_container
-from tests.server_process import CLI, clean_env, http_server
+from tests.server_process import clean_env, http_server, run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -246,14 +245,7 @@ def test_a_taken_port_is_one_line_naming_it_and_how_to_choose_another(tmp_path: 
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        proc = subprocess.run(
-            [CLI, "serve", "--transport", "http", "--port", str(port)],
-            env=clean_env(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        proc = run_cli(clean_env(tmp_path), "serve", "--transport", "http", "--port", str(port))
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == (
         f"orderdesk-mcp: configuration error: port {port} on 127.0.0.1 is already in use (is another "
@@ -262,14 +254,7 @@ def test_a_taken_port_is_one_line_naming_it_and_how_to_choose_another(tmp_path: 
 
 
 def test_serve_help_shows_every_options_help_default_and_variable(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [CLI, "serve", "--help"],
-        env=clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    proc = run_cli(clean_env(tmp_path), "serve", "--help", check=True)
     text = " ".join(proc.stdout.split())
     for option, default, variable in (
         ("--transport", "default: stdio", "env: ORDERDESK_TRANSPORT"),
@@ -284,9 +269,7 @@ def test_serve_help_shows_every_options_help_default_and_variable(tmp_path: Path
 def test_version_comes_from_the_package_metadata(tmp_path: Path) -> None:
     from importlib.metadata import version
 
-    proc = subprocess.run(
-        [CLI, "--version"], env=clean_env(tmp_path), capture_output=True, text=True, timeout=30, check=True
-    )
+    proc = run_cli(clean_env(tmp_path), "--version", check=True)
     assert proc.stdout == f"orderdesk-mcp {version('orderdesk-mcp')}\n"
 
 
@@ -318,14 +301,7 @@ async def test_connections_to_the_bound_port_get_tcp_nodelay() -> None:
 
 
 def test_a_wrong_transport_variable_is_one_line_naming_it(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [CLI, "serve"],
-        env=clean_env(tmp_path, ORDERDESK_TRANSPORT="sse"),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = run_cli(clean_env(tmp_path, ORDERDESK_TRANSPORT="sse"), "serve")
     assert (proc.returncode, proc.stdout) == (2, "")
     assert (
         proc.stderr
