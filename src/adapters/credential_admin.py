@@ -20,6 +20,7 @@ __all__ = [
     "check_api_key",
     "check_store_id",
     "check_tenant",
+    "has_control_character",
 ]
 
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -72,6 +73,12 @@ def check_alias(alias: str) -> None:
         )
 
 
+def has_control_character(text: str) -> bool:
+    """True when ``text`` holds a control character (CR, LF, tab, DEL, ...): never part of an API key,
+    and refused in an HTTP header, so every call with it would fail."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
 def check_api_key(api_key: str) -> None:
     """Raises: CredentialAdminError for an empty key or one holding a control character.
 
@@ -80,7 +87,7 @@ def check_api_key(api_key: str) -> None:
     """
     if not api_key.strip():
         raise CredentialAdminError("the API key is empty")
-    if any(unicodedata.category(ch) == "Cc" for ch in api_key.strip()):
+    if has_control_character(api_key.strip()):
         raise CredentialAdminError(
             "the API key contains a control character (a tab or similar); give the key alone, on one line"
         )

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
 import msgspec
 
+from orderdesk_mcp.adapters.credential_admin import has_control_character
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "MIN_HTTP_TOKEN_LENGTH",
     "Settings",
     "SettingsError",
-    "has_control_character",
     "load_settings",
     "mask_url",
 ]
@@ -39,12 +39,6 @@ def mask_url(url: str) -> str:
     """``url`` with its password (``user:PASSWORD@`` or ``?password=``) shown as ``***``."""
     masked = _USERINFO_PASSWORD.sub(r"\1***@", url)
     return _QUERY_PASSWORD.sub(r"\1***", masked)
-
-
-def has_control_character(text: str) -> bool:
-    """True when ``text`` holds a control character (CR, LF, tab, DEL, ...): never part of an API key,
-    and refused in an HTTP header, so every call with it would fail."""
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 class SettingsError(Exception):
