@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orderdesk_mcp.domain.context import CallContext
+from orderdesk_mcp.domain.context import CallContext, new_correlation_id
 from orderdesk_mcp.domain.errors import OrderNotFound
 from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry, outcome_of
 from tests.fakes import FakeClock
@@ -47,8 +47,8 @@ async def test_a_timed_call_logs_one_line_with_its_duration_from_the_clock(
     clock = FakeClock()
     telemetry = CallTelemetry(clock=clock)
     call = CallContext(correlation_id="c0ffee", tenant="acme", tool=GET)
-    call.stats.upstream[("GET", 200)] += 2
-    call.stats.cache[("order", True)] += 1
+    call.stats.upstream[("GET", 200)] = 2
+    call.stats.cache[("order", True)] = 1
     call.stats.retries = 1
     with caplog.at_level(logging.INFO, logger="orderdesk_mcp.calls"), telemetry.observe(call) as observed:
         observed.store = "12345"
@@ -102,3 +102,9 @@ def test_a_server_that_only_answers_tool_calls_never_loads_prometheus_client(tmp
         timeout=60, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (0, "False\n"), done.stderr[-2000:]
+
+
+def test_correlation_ids_are_16_hex_digits_and_do_not_repeat() -> None:
+    ids = [new_correlation_id() for _ in range(20_000)]
+    assert all(len(i) == 16 and int(i, 16) >= 0 and i == i.lower() for i in ids)
+    assert len(set(ids)) == len(ids)

@@ -38,6 +38,11 @@ def _arguments(params: object) -> Mapping[str, Any]:
 
 
 def _reject_unknown(arguments: Mapping[str, Any], allowed: Collection[str]) -> None:
+    for key in arguments:  # the usual case, every argument known, without building a list
+        if key not in allowed:
+            break
+    else:
+        return
     unknown = sorted(str(k) for k in arguments if k not in allowed)
     if unknown:
         names = ", ".join(repr(k[:60]) for k in unknown[:10])
