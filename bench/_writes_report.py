@@ -86,7 +86,7 @@ def writes_lines(results: dict[str, Any], latency_table: Any) -> list[str]:
             f"  2 processes x {both['updates'] // 2} concurrent updates of one order on one Redis: "
             f"{both['keys_present']}/{both['updates']} keys kept, {both['gets']} GETs and "
             f"{both['puts']} PUTs upstream, {both['error_count']} errors, {both['seconds']:.1f} s",
-            f"  hold+release without contention: Redis p50 {over['redis']['p50_ms']:.3f} ms "
+            f"  hold without contention (release after the call): Redis p50 {over['redis']['p50_ms']:.3f} ms "
             f"(p99 {over['redis']['p99_ms']:.3f}), in-process p50 {over['memory']['p50_ms']:.4f} ms; "
             f"one Redis GET round trip p50 {over['redis_round_trip']['p50_ms']:.3f} ms",
             "",

@@ -173,15 +173,34 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-async def replica(link: SlowLink, redis_prefix: str, clock: FakeClock) -> AsyncIterator[RedisWriteLock]:
-    """The replica under test: its Redis is behind the link; its clock is fake (deadlines, polls)."""
+@pytest.fixture(params=["entered", "not-entered"])
+async def replica(
+    request: pytest.FixtureRequest, link: SlowLink, redis_prefix: str, clock: FakeClock
+) -> AsyncIterator[RedisWriteLock]:
+    """The replica under test: its Redis is behind the link; its clock is fake (deadlines, polls).
+
+    Entered, as the server's lifespan enters it, it releases in the background; not entered,
+    before the block ends. Either way no lock may be left behind.
+    """
     client = redis_client_from_url(link.url, timeout=5.0)
     try:
         await client.ping()  # connected before any fault is armed
-        yield RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=OP_TIMEOUT)
+        lock = RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=OP_TIMEOUT)
+        if request.param == "not-entered":
+            yield lock
+            return
+        async with lock:
+            yield lock
     finally:
         await client.aclose()
+
+
+async def released(admin: redis.asyncio.Redis, key: str) -> bool:
+    """Whether ``key`` is gone, once a release in the background had its op_timeout to land."""
+    with anyio.move_on_after(OP_TIMEOUT * 2):
+        while await admin.exists(key):
+            await anyio.sleep(0.001)
+    return not await admin.exists(key)
 
 
 def deadline_in(seconds: float, clock: FakeClock) -> CallContext:
@@ -223,7 +242,7 @@ async def test_a_lock_our_own_resent_set_finds_taken_is_recognized_as_ours(
     with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
         async with replica.hold(STORE, "order:1"):
             assert await admin.get(key) is not None
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 async def test_a_later_poll_the_client_re_sent_finds_our_own_token_and_takes_the_lock(
@@ -239,7 +258,7 @@ async def test_a_later_poll_the_client_re_sent_finds_our_own_token_and_takes_the
         async with replica.hold(STORE, "order:1"):
             held = await admin.get(key)
     assert held not in (None, b"another-replica")
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 async def test_an_unanswered_ownership_check_is_made_again_rather_than_read_as_not_ours(
@@ -257,7 +276,7 @@ async def test_an_unanswered_ownership_check_is_made_again_rather_than_read_as_n
     with anyio.fail_after(5), call_context(deadline_in(0.5, clock)):
         async with replica.hold(STORE, "order:1"):
             pass
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 async def test_a_lock_taken_by_a_set_whose_answer_was_lost_is_released_after_the_write(
@@ -270,7 +289,7 @@ async def test_a_lock_taken_by_a_set_whose_answer_was_lost_is_released_after_the
     with anyio.fail_after(5), call_context(deadline_in(5, clock)):
         async with replica.hold(STORE, "order:1"):
             pass
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 async def test_a_lock_taken_by_a_set_whose_answer_was_lost_while_waiting_is_recognized_as_ours(
@@ -284,7 +303,7 @@ async def test_a_lock_taken_by_a_set_whose_answer_was_lost_while_waiting_is_reco
     with anyio.fail_after(5), call_context(deadline_in(5, clock)):
         async with replica.hold(STORE, "order:1"):
             assert await admin.get(key) not in (None, b"another-replica")
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 async def test_a_call_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind(
@@ -298,7 +317,7 @@ async def test_a_call_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind
             async with replica.hold(STORE, "order:1"):
                 pytest.fail("wrote although the call was cancelled")
         assert cancelled.cancelled_caught
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 @pytest.mark.parametrize("server_url", ["fresh"], indirect=True)
@@ -317,7 +336,7 @@ async def test_a_call_cancelled_on_a_slow_link_leaves_no_lock_behind(
                 pytest.fail("wrote although the call was cancelled")
         assert cancelled.cancelled_caught
     link.slow = 0.0
-    assert await admin.get(key) is None
+    assert await released(admin, key)
 
 
 async def test_a_renewal_that_finds_the_lease_lost_warns_once(
@@ -346,3 +365,91 @@ async def test_a_renewal_that_finds_the_lease_lost_warns_once(
         "another process may be writing the same resource"
     ]
     assert await admin.get(key) == b"another-replica"
+
+
+# Releases off the write's path (the adapter entered, as the lifespan enters it).
+
+
+class Gate:
+    """Holds the next request of a command at the link until opened."""
+
+    def __init__(self) -> None:
+        self.opened = asyncio.Event()
+
+    async def wait(self) -> None:
+        await self.opened.wait()
+
+
+async def test_a_write_ends_without_waiting_for_its_release_which_then_lands(
+    link: SlowLink, admin: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    client = redis_client_from_url(link.url, timeout=5.0)
+    gate = Gate()
+    try:
+        lock = RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix, op_timeout=5.0)
+        key = lock.key(STORE, "order:1")
+        with anyio.fail_after(5):
+            async with lock:
+                async with lock.hold(STORE, "order:1"):
+                    token = await admin.get(key)
+                    link.arm(Fault(b"EVAL", before=gate.wait))  # the release waits at the link
+                # The block ended although the release has not reached Redis: the key is still ours.
+                assert token is not None
+                assert await admin.get(key) == token
+                gate.opened.set()
+                await lock.releases_landed()
+                assert await admin.get(key) is None
+    finally:
+        await client.aclose()
+
+
+async def test_the_next_holder_in_this_process_waits_for_the_release_instead_of_polling(
+    link: SlowLink, admin: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    # Polling while our own previous release was still on its way found its token, read it as
+    # another holder and slept: a wait counted against the call where nobody else held the lock.
+    client = redis_client_from_url(link.url, timeout=5.0)
+    gate, clock = Gate(), FakeClock()
+    try:
+        lock = RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=5.0)
+        key = lock.key(STORE, "order:1")
+        call = deadline_in(5, clock)
+        with anyio.fail_after(5):
+            async with lock:
+                async with lock.hold(STORE, "order:1"):
+                    link.arm(Fault(b"EVAL", before=gate.wait))
+                first = await admin.get(key)
+
+                async def open_later() -> None:
+                    await anyio.sleep(0.05)
+                    gate.opened.set()
+
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(open_later)
+                    with call_context(call):
+                        async with lock.hold(STORE, "order:1"):
+                            second = await admin.get(key)
+        assert first is not None
+        assert second not in (None, first)
+        assert call.stats.lock_wait_seconds == 0
+    finally:
+        await client.aclose()
+
+
+async def test_a_server_stopped_by_cancellation_still_lands_its_releases(
+    link: SlowLink, admin: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    # A server stopped by cancellation while a release is on its way: dropped, the key would keep
+    # every replica out for its lease.
+    client = redis_client_from_url(link.url, timeout=5.0)
+    try:
+        lock = RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix, op_timeout=5.0)
+        key = lock.key(STORE, "order:1")
+        with anyio.fail_after(5), anyio.CancelScope() as stopping:
+            async with lock:
+                async with lock.hold(STORE, "order:1"):
+                    link.arm(Fault(b"EVAL", before=lambda: asyncio.sleep(0.05)))
+                stopping.cancel()
+        assert await admin.get(key) is None
+    finally:
+        await client.aclose()

@@ -9,6 +9,11 @@
   (compare-and-``PEXPIRE``), however long a PUT takes. It runs in the adapter's own task
   group (opened by ``async with``, as the lifespan does); an adapter that was never entered
   only has its lease.
+- **Released** off the write's path, once the adapter is entered: the block ends at once and
+  a background task deletes the token (one round trip the agent no longer waits for; an
+  update returns that much sooner). This process's next holder of the key waits for that
+  release, other replicas wait for it as for any holder, and leaving the adapter lets every
+  release still on its way land. Not entered, the release runs before the block ends.
 - **Lost with the holder**: a process that dies stops renewing, and its lock expires with
   its lease (``lease`` seconds at most).
 - **Waited for** by polling (2 ms, doubling to 50 ms) at most until the call's deadline,
@@ -101,6 +106,12 @@ class RedisWriteLock(BackgroundJob):
         self._renew = client.register_script(_RENEW)
         self._failing = False
         self._held: dict[str, str] = {}  # key -> token of every lock this process holds
+        self._releasing: dict[str, anyio.Event] = {}  # key -> set when our release of it has run
+
+    async def releases_landed(self) -> None:
+        """Return once every release this process has on its way has run (op_timeout at most each)."""
+        for done in list(self._releasing.values()):
+            await done.wait()
 
     def key(self, store: StoreRef, resource: str) -> str:
         """The Redis key of ``resource``'s lock (prefix included)."""
@@ -110,6 +121,9 @@ class RedisWriteLock(BackgroundJob):
     async def hold(self, store: StoreRef, resource: str) -> AsyncIterator[None]:
         async with self._local.hold(store, resource):
             key, token = self.key(store, resource), secrets.token_hex(16)
+            releasing = self._releasing.get(key)
+            if releasing is not None:  # our previous holder's release is still on its way
+                await releasing.wait()  # (op_timeout at most): polling now would find its token
             if await self._acquire(key, token, resource):
                 self._held[key] = token
                 self._start_job(self._keep)  # renews the leases of every lock held
@@ -118,7 +132,31 @@ class RedisWriteLock(BackgroundJob):
             finally:
                 self._held.pop(key, None)
                 # Unshared too: the SET that found Redis unreachable may have landed unanswered.
+                if self._tasks is None:  # not entered: no task group to release in
+                    await self._let_go(key, token)
+                else:
+                    self._release_later(self._tasks, key, token)
+
+    def _release_later(self, tasks: anyio.abc.TaskGroup, key: str, token: str) -> None:
+        """Delete our token in the background, off the write's path.
+
+        The write is done when the block ends, so the agent need not wait a round trip for the
+        release. Until it lands, the key stays ours: another replica waits for it as for any
+        holder, and this process's next holder of the key waits for it (in ``hold``). Leaving
+        the adapter waits for every release still on its way: the release is shielded, and the
+        task group waits for its tasks, even when the server stops by cancellation.
+        """
+        done = self._releasing[key] = anyio.Event()
+
+        async def release() -> None:
+            try:
                 await self._let_go(key, token)
+            finally:
+                done.set()
+                if self._releasing.get(key) is done:
+                    del self._releasing[key]
+
+        tasks.start_soon(release)
 
     async def _acquire(self, key: str, token: str, resource: str) -> bool:
         """Take the Redis lock; False when Redis is unreachable (in-process locking only).
