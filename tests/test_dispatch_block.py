@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import anyio
 import pytest
 from mcp import Client
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 
 from orderdesk_mcp.domain.context import current_call
 from orderdesk_mcp.domain.errors import DeadlineExceeded, OrderNotFound
 from orderdesk_mcp.entrypoints.container import Container, open_services
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_server import build_server
 from orderdesk_mcp.entrypoints.services import AppServices
 from tests.mcp_harness import STORE, error_text, make_container
@@ -101,3 +103,16 @@ async def test_an_unknown_argument_is_refused_before_the_body_and_no_call_contex
     assert error_text(result) == "Invalid request: unknown argument 'extra'; this tool takes: ending."
     assert _outcomes(container)["ok"] == 0
     assert seen_after == [None]
+
+
+def test_request_of_gives_the_request_context_the_property_gives() -> None:
+    request: ServerRequestContext[AppServices, Any] = ServerRequestContext(
+        session=cast(Any, None),
+        lifespan_context=cast(AppServices, None),
+        protocol_version="",
+        method="tools/call",
+    )
+    ctx: Context[AppServices] = Context(request_context=request)
+    assert request_of(ctx) is request is ctx.request_context
+    with pytest.raises(ValueError, match="Context is not available outside of a request"):
+        request_of(Context())

@@ -24,7 +24,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types.version import is_version_at_least
 
 from orderdesk_mcp.domain.errors import ConfirmationDeclined, InvalidRequest
-from orderdesk_mcp.entrypoints.dispatch import would_run
+from orderdesk_mcp.entrypoints.dispatch import request_of, would_run
 from orderdesk_mcp.entrypoints.mcp_schemas import DeleteConfirmation
 from orderdesk_mcp.entrypoints.services import AppServices
 
@@ -74,7 +74,7 @@ async def ask_first(
         thing = what()
     except InvalidRequest:
         return None
-    request = ctx.request_context
+    request = request_of(ctx)
     if not await would_run(request, tool, allowed=allowed, store=store, writes=True):
         return None
     return Elicit(question(thing), DeleteConfirmation)

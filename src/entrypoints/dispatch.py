@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from orderdesk_mcp.domain.context import CallContext, call_context, new_correlation_id
@@ -26,9 +27,24 @@ from orderdesk_mcp.entrypoints.call_telemetry import ObservedCall
 from orderdesk_mcp.entrypoints.http_auth import tenant_of_request
 from orderdesk_mcp.entrypoints.services import AppServices
 
-__all__ = ["tool_call", "would_run"]
+__all__ = ["request_of", "tool_call", "would_run"]
 
 log = logging.getLogger(__name__)
+
+
+def request_of(ctx: Context[AppServices, Any]) -> ServerRequestContext[AppServices, Any]:
+    """``ctx.request_context``, read from the store of the model's private attributes.
+
+    The SDK's ``Context`` is a pydantic model, and its ``request_context`` property reads a private
+    attribute through pydantic's ``__getattr__``, which raises and catches an ``AttributeError``
+    twice on the way: 4.9 µs, a tenth of a cached ``orders_get``'s own work, against 0.1 µs here.
+    Anything unexpected there falls back to the property (which raises outside a request).
+    """
+    private = getattr(ctx, "__pydantic_private__", None)
+    request = private.get("_request_context") if isinstance(private, dict) else None
+    if isinstance(request, ServerRequestContext):
+        return request
+    return ctx.request_context
 
 
 def _arguments(params: object) -> Mapping[str, Any]:
@@ -106,9 +122,8 @@ class tool_call:  # noqa: N801 - used like the function it was: ``async with too
     of the call; as classes, that part went from 76 to 58 µs. The deadline is ``move_on_after``'s
     plain cancel scope, read as a timeout on the way out, which is what ``fail_after`` does.
 
-    It takes the request context the tool has already read (``ctx.request_context``) rather
-    than ``ctx``: the SDK's ``Context`` is a pydantic model, and reading that private attribute
-    through it costs 3.8 µs, a tenth of a cached ``orders_get``'s own work, so each call reads it once.
+    It takes the request context the tool has already read (:func:`request_of`) rather than
+    ``ctx``, so each call reads it once.
 
     Raises:
         ToolError: with the domain error's safe message.

@@ -6,7 +6,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 
 from orderdesk_mcp.entrypoints import mcp_convert as convert
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import ListFoldersOut, StoreArg
 from orderdesk_mcp.entrypoints.services import AppServices
@@ -31,7 +31,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
     async def folders_list(
         ctx: Context[AppServices], store: StoreArg = None
     ) -> Annotated[CallToolResult, ListFoldersOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         async with tool_call(request, "folders_list", allowed={"store"}, store=store) as ref:
             folders = await app.list_folders(ref)

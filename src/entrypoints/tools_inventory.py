@@ -14,7 +14,7 @@ from orderdesk_mcp.domain.reach_commands import (
     UpdateItemCommand,
 )
 from orderdesk_mcp.entrypoints import mcp_convert as convert
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas_reach import (
     AdjustStockOut,
@@ -68,7 +68,7 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         search: SearchArg = None,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, InventoryListOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"limit", "offset", "code", "search", "store"}
         async with tool_call(request, "inventory_list", allowed=allowed, store=store) as ref:
@@ -88,7 +88,7 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
     async def inventory_get(
         item_id: ItemIdArg, ctx: Context[AppServices], store: ReachStoreArg = None
     ) -> Annotated[CallToolResult, InventoryGetOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         async with tool_call(request, "inventory_get", allowed={"item_id", "store"}, store=store) as ref:
             item = await app.reach.get_inventory_item(GetItemCommand.parse(ref, item_id))
@@ -121,7 +121,7 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         dry_run: DryRunArg = False,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, InventoryUpdateOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"item_id", "changes", "expected_fingerprint", "dry_run", "store"}
         async with tool_call(request, "inventory_update", allowed=allowed, store=store, writes=True) as ref:
@@ -168,7 +168,7 @@ def register_inventory_tools(mcp: MCPServer[AppServices], *, read_only: bool) ->
         allow_negative: AllowNegativeArg = False,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, AdjustStockOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"item_id", "code", "delta", "reason", "allow_negative", "store"}
         call = tool_call(request, "inventory_adjust_stock", allowed=allowed, store=store, writes=True)

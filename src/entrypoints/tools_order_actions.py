@@ -6,7 +6,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 
 from orderdesk_mcp.domain.reach_commands import AddNoteCommand, MoveOrdersCommand
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas_reach import (
     AddNoteOut,
@@ -46,7 +46,7 @@ def register_order_action_tools(mcp: MCPServer[AppServices], *, read_only: bool)
     async def orders_move(
         order_ids: OrderIdsArg, folder: FolderArg, ctx: Context[AppServices], store: ReachStoreArg = None
     ) -> Annotated[CallToolResult, MoveOrdersOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         async with tool_call(
             request, "orders_move", allowed={"order_ids", "folder", "store"}, store=store, writes=True
@@ -83,7 +83,7 @@ def register_order_action_tools(mcp: MCPServer[AppServices], *, read_only: bool)
         idempotency_key: IdempotencyKeyArg = None,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, AddNoteOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"order_id", "note", "idempotency_key", "store"}
         async with tool_call(request, "orders_add_note", allowed=allowed, store=store, writes=True) as ref:

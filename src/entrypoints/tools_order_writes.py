@@ -18,7 +18,7 @@ from orderdesk_mcp.domain.commands import (
 )
 from orderdesk_mcp.entrypoints import mcp_convert as convert
 from orderdesk_mcp.entrypoints.confirmation import Asked, ask_first, person_confirms
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     ChangesArg,
@@ -82,7 +82,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         idempotency_key: _IdempotencyKey = None,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, CreateOrderOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"order", "idempotency_key", "store"}
         budget = app.settings.max_result_chars
@@ -122,7 +122,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         dry_run: DryRunArg = False,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, UpdateOrderOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"order_id", "changes", "expected_fingerprint", "dry_run", "store"}
         budget = app.settings.max_result_chars
@@ -156,7 +156,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         confirm: ConfirmArg = False,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, DeleteOrderOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         async with tool_call(request, "orders_delete", allowed=_DELETE_ARGS, store=store, writes=True) as ref:
             cmd = DeleteOrderCommand.parse(ref, order_id, confirm=confirm)

@@ -14,7 +14,7 @@ from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.pagination import OrderPage
 from orderdesk_mcp.domain.use_cases.list_orders import Shaping
 from orderdesk_mcp.entrypoints import mcp_convert as convert
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import (
     FieldsArg,
@@ -90,7 +90,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
     async def orders_get(
         order_id: OrderIdArg, ctx: Context[AppServices], fields: FieldsArg = None, store: StoreArg = None
     ) -> Annotated[CallToolResult, GetOrderOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"order_id", "fields", "store"}
         async with tool_call(request, "orders_get", allowed=allowed, store=store) as ref:
@@ -134,7 +134,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
         modified_end_date: _ModifiedTo = None,
         store: StoreArg = None,
     ) -> Annotated[CallToolResult, ListOrdersOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {
             "limit", "offset", "view", "fields", "folder_id", "status", "source_id", "email",

@@ -15,7 +15,7 @@ from orderdesk_mcp.domain.reach_commands import (
 )
 from orderdesk_mcp.entrypoints import mcp_convert as convert
 from orderdesk_mcp.entrypoints.confirmation import Asked, ask_first, person_confirms
-from orderdesk_mcp.entrypoints.dispatch import tool_call
+from orderdesk_mcp.entrypoints.dispatch import request_of, tool_call
 from orderdesk_mcp.entrypoints.mcp_results import compact_result
 from orderdesk_mcp.entrypoints.mcp_schemas import DeleteConfirmation
 from orderdesk_mcp.entrypoints.mcp_schemas_reach import (
@@ -77,7 +77,7 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
     async def shipments_list(
         order_id: ReachOrderIdArg, ctx: Context[AppServices], store: ReachStoreArg = None
     ) -> Annotated[CallToolResult, ShipmentsListOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         async with tool_call(request, "shipments_list", allowed={"order_id", "store"}, store=store) as ref:
             cmd = ListShipmentsCommand.parse(ref, order_id)
@@ -117,7 +117,7 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         status: ShipmentStatusArg = None,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, AddShipmentOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         allowed = {"order_id", "tracking_number", "carrier_code", "shipment_method", "weight", "cost",
                    "tracking_url", "status", "store"}  # fmt: skip
@@ -156,7 +156,7 @@ def register_shipment_tools(mcp: MCPServer[AppServices], *, read_only: bool) -> 
         confirm: ConfirmArg = False,
         store: ReachStoreArg = None,
     ) -> Annotated[CallToolResult, DeleteShipmentOut]:
-        request = ctx.request_context
+        request = request_of(ctx)
         app = request.lifespan_context
         async with tool_call(
             request, "shipments_delete", allowed=_DELETE_ARGS, store=store, writes=True
