@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -451,5 +452,38 @@ async def test_a_server_stopped_by_cancellation_still_lands_its_releases(
                     link.arm(Fault(b"EVAL", before=lambda: asyncio.sleep(0.05)))
                 stopping.cancel()
         assert await admin.get(key) is None
+    finally:
+        await client.aclose()
+
+
+class _ReleaseRaises(redis.asyncio.Redis):
+    """A client whose compare-and-delete raises something other than a Redis failure."""
+
+    async def eval(self, script: str, numkeys: int, *keys_and_args: Any) -> Any:
+        if "redis.call('del'" in script:
+            raise ValueError("not a Redis failure")
+        return await super().eval(script, numkeys, *keys_and_args)
+
+
+async def test_a_release_that_raises_is_logged_and_the_lock_keeps_working(
+    redis_url: str, redis_prefix: str, admin: redis.asyncio.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Raised in the background task, it cancelled the adapter's task group: lease renewals and
+    # later releases stopped, and leaving the adapter raised it.
+    caplog.set_level(logging.ERROR, logger="orderdesk_mcp.adapters.redis_write_lock")
+    client = _ReleaseRaises.from_url(redis_url)
+    try:
+        lock = RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix, op_timeout=5.0)
+        with anyio.fail_after(5):
+            async with lock:
+                for resource in ("order:1", "order:2"):
+                    async with lock.hold(STORE, resource):
+                        assert await admin.exists(lock.key(STORE, resource))
+                    await lock.releases_landed()
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert errors == [
+            f"Redis write lock {lock.key(STORE, r)}: the release failed; its lease ends it"
+            for r in ("order:1", "order:2")
+        ]
     finally:
         await client.aclose()

@@ -151,6 +151,10 @@ class RedisWriteLock(BackgroundJob):
         async def release() -> None:
             try:
                 await self._let_go(key, token)
+            except Exception:  # a bug, not a Redis failure (_call handles those): the lease ends the key
+                # Raised here, it would cancel the adapter's task group: lease renewals and every
+                # later release with it, leaving keys held for whole leases.
+                _log.exception("Redis write lock %s: the release failed; its lease ends it", key)
             finally:
                 done.set()
                 if self._releasing.get(key) is done:
