@@ -487,3 +487,29 @@ async def test_a_release_that_raises_is_logged_and_the_lock_keeps_working(
         ]
     finally:
         await client.aclose()
+
+
+async def test_waiting_for_our_own_release_stops_at_the_calls_deadline(
+    link: SlowLink, admin: redis.asyncio.Redis, redis_prefix: str
+) -> None:
+    # The previous holder's release is on its way through a slow link (op_timeout to fail). The next
+    # holder waited for it whatever its deadline, then polled: it wrote 2 x op_timeout past its
+    # deadline instead of being told another write was in progress (found in review).
+    client = redis_client_from_url(link.url, timeout=5.0)
+    clock = FakeClock()
+    try:
+        lock = RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=OP_TIMEOUT)
+        with anyio.fail_after(5):
+            async with lock:
+                async with lock.hold(STORE, "order:1"):
+                    link.arm(Fault(b"EVAL", late=LATE))  # the release's answer comes too late
+                started = anyio.current_time()
+                call = deadline_in(OP_TIMEOUT / 5, clock)
+                with call_context(call), pytest.raises(WriteInProgress) as caught:
+                    async with lock.hold(STORE, "order:1"):
+                        pytest.fail("wrote past the call's deadline")
+                waited = anyio.current_time() - started
+        assert str(caught.value) == BUSY
+        assert waited < OP_TIMEOUT
+    finally:
+        await client.aclose()

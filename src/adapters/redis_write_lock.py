@@ -40,6 +40,7 @@ the Redis client (the lifespan does).
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -123,7 +124,7 @@ class RedisWriteLock(BackgroundJob):
             key, token = self.key(store, resource), secrets.token_hex(16)
             releasing = self._releasing.get(key)
             if releasing is not None:  # our previous holder's release is still on its way
-                await releasing.wait()  # (op_timeout at most): polling now would find its token
+                await self._await_release(releasing, resource)
             if await self._acquire(key, token, resource):
                 self._held[key] = token
                 self._start_job(self._keep)  # renews the leases of every lock held
@@ -136,6 +137,15 @@ class RedisWriteLock(BackgroundJob):
                     await self._let_go(key, token)
                 else:
                     self._release_later(self._tasks, key, token)
+
+    async def _await_release(self, releasing: anyio.Event, resource: str) -> None:
+        """Wait for this process's previous release of the key (polling now would find its token),
+        op_timeout at most, and never past the call's deadline: then :class:`WriteInProgress`."""
+        remaining = self._time_left(resource)
+        with anyio.move_on_after(math.inf if remaining is None else remaining):
+            await releasing.wait()
+        if not releasing.is_set():
+            raise WriteInProgress(describe_resource(resource))
 
     def _release_later(self, tasks: anyio.abc.TaskGroup, key: str, token: str) -> None:
         """Delete our token in the background, off the write's path.
