@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
-from orderdesk_mcp.domain.context import CallContext, new_correlation_id
+from orderdesk_mcp.domain.background import BackgroundJob
+from orderdesk_mcp.domain.context import CallContext, call_context, current_call, new_correlation_id
 from orderdesk_mcp.domain.errors import OrderNotFound
 from orderdesk_mcp.entrypoints.call_telemetry import CallTelemetry, outcome_of
 from tests.fakes import FakeClock
@@ -108,3 +110,25 @@ def test_correlation_ids_are_16_hex_digits_and_do_not_repeat() -> None:
     ids = [new_correlation_id() for _ in range(20_000)]
     assert all(len(i) == 16 and int(i, 16) >= 0 and i == i.lower() for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+async def test_background_work_started_during_a_call_runs_outside_it() -> None:
+    # The Redis lock's lease renewals ran in the context of the call whose hold started them, so a
+    # lost lease of another call's lock was logged under the first call's correlation id, after
+    # that call had ended (found in review).
+    seen: list[CallContext | None] = []
+
+    class Job(BackgroundJob):
+        def start(self) -> None:
+            self._start_job(self.work)
+
+        async def work(self) -> None:
+            seen.append(current_call())
+
+    async with Job() as job:
+        with call_context(CallContext(correlation_id="call-1")):
+            job.start()
+        with anyio.fail_after(5):
+            while not seen:
+                await anyio.sleep(0)
+    assert seen == [None]

@@ -14,6 +14,8 @@ from typing import Self
 import anyio
 import anyio.abc
 
+from orderdesk_mcp.domain.context import detach_call
+
 __all__ = ["BackgroundJob"]
 
 
@@ -41,6 +43,7 @@ class BackgroundJob:
         self._job_running = True
 
         async def run() -> None:
+            detach_call()  # started by some call, it works for none: no correlation id, no stats
             try:
                 await job()
             finally:

@@ -20,6 +20,7 @@ __all__ = [
     "CallStats",
     "call_context",
     "current_call",
+    "detach_call",
     "new_correlation_id",
     "record_attempts",
     "record_cache",
@@ -106,6 +107,16 @@ class call_context:  # noqa: N801 - used like the function it was: ``with call_c
 
     def __exit__(self, *exc_info: object) -> None:
         _current.reset(self._token)
+
+
+def detach_call() -> None:
+    """From here on, in this task, no call is current.
+
+    For background work that outlives the call that started it (a task copies the context it is
+    started in): its log lines must not carry that call's correlation id, nor its work count in
+    that call's stats.
+    """
+    _current.set(None)
 
 
 def _stats() -> CallStats | None:
