@@ -295,7 +295,9 @@ async def test_a_declined_delete_confirmation_says_so_and_deletes_nothing(
         server, raise_exceptions=True, mode=mode, elicitation_callback=answering(answer, asked)
     ) as client:
         result = await client.call_tool("orders_delete", {"order_id": "500001"})
-    assert error_text(result) == DECLINED
+    # A cancel said "declined" until review found it: the agent is told what the person did.
+    expected = DECLINED.replace("declined", "cancelled") if answer.action == "cancel" else DECLINED
+    assert error_text(result) == expected
     assert asked == ["Delete order 500001 permanently?"]
     assert "500001" in state.orders(STORE)
 

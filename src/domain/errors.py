@@ -274,11 +274,12 @@ class AuditUnavailable(OrderDeskError):
 
 
 class ConfirmationDeclined(OrderDeskError):
-    """The person asked to confirm a destructive action declined or cancelled it."""
+    """The person asked to confirm a destructive action declined or cancelled it (said which)."""
 
-    def __init__(self, action: str, outcome: str = "nothing was done") -> None:
+    def __init__(self, action: str, outcome: str = "nothing was done", *, cancelled: bool = False) -> None:
         self.action = action
-        super().__init__(f"The person declined {action}; {outcome}. Do not retry without asking them.")
+        answer = "cancelled" if cancelled else "declined"
+        super().__init__(f"The person {answer} {action}; {outcome}. Do not retry without asking them.")
 
 
 class DeadlineExceeded(OrderDeskError):

@@ -17,7 +17,7 @@ that cannot be asked gets the use case's "call again with confirm: true".
 
 from collections.abc import Callable, Collection
 
-from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.elicitation import AcceptedElicitation, CancelledElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import Elicit
 from mcp.shared.exceptions import MCPError
@@ -110,4 +110,5 @@ async def person_confirms(ctx: Context[AppServices], what: str, asked: Asked) ->
 def _said_yes(answer: Asked, what: str) -> bool:
     if isinstance(answer, AcceptedElicitation) and bool(getattr(answer.data, "confirm", False)):
         return True
-    raise ConfirmationDeclined(f"deleting {what}", "nothing was deleted")
+    cancelled = isinstance(answer, CancelledElicitation)
+    raise ConfirmationDeclined(f"deleting {what}", "nothing was deleted", cancelled=cancelled)
