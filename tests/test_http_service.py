@@ -300,6 +300,16 @@ async def test_connections_to_the_bound_port_get_tcp_nodelay() -> None:
     assert accepted == [1]
 
 
+def test_a_port_variable_that_is_no_number_is_one_line_naming_it(tmp_path: Path) -> None:
+    # It was argparse's usage text and "argument --port: invalid int value: 'abc'" (found in review).
+    proc = run_cli(clean_env(tmp_path, ORDERDESK_PORT="abc"), "serve")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert (
+        proc.stderr
+        == "orderdesk-mcp: configuration error: ORDERDESK_PORT must be a number from 0 to 65535, got 'abc'\n"
+    )
+
+
 def test_a_wrong_transport_variable_is_one_line_naming_it(tmp_path: Path) -> None:
     proc = run_cli(clean_env(tmp_path, ORDERDESK_TRANSPORT="sse"), "serve")
     assert (proc.returncode, proc.stdout) == (2, "")

@@ -43,6 +43,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.transport not in ("stdio", "http"):  # argparse checks choices on the command line, not defaults
         raise SettingsError(f"ORDERDESK_TRANSPORT must be stdio or http, got {args.transport!r}")
+    if isinstance(args.port, _NotAPort):  # only the variable can be one: --port abc is argparse's to refuse
+        raise SettingsError(f"ORDERDESK_PORT must be a number from 0 to 65535, got {args.port.text!r}")
     settings = _setup()
     serve(settings, transport=args.transport, host=args.host, port=args.port, tenant=args.tenant)
     return 0
@@ -117,6 +119,25 @@ def _env_default(variable: str, fallback: str) -> str:
     return os.environ.get(variable, "").strip() or fallback
 
 
+class _NotAPort:
+    """``ORDERDESK_PORT`` that is no whole number: kept as given (not a str, so argparse does not
+    convert it and stop with its two-line usage error) until ``serve`` says what is wrong in one line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _env_port() -> int | _NotAPort:
+    text = _env_default("ORDERDESK_PORT", "8000")
+    try:
+        return int(text)
+    except ValueError:
+        return _NotAPort(text)
+
+
 _TENANT_HELP = (
     "tenant of the encrypted credential store to serve (needed when it has several) "
     "(default: the only tenant; env: ORDERDESK_TENANT)"
@@ -145,7 +166,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--port",
         type=int,
-        default=_env_default("ORDERDESK_PORT", "8000"),
+        default=_env_port(),
         help="TCP port to listen on over http; 0 picks a free one "
         "(default: %(default)s; env: ORDERDESK_PORT)",
     )
