@@ -14,7 +14,7 @@ from pathlib import Path
 __all__ = ["CLI", "ServerProcess", "clean_env", "http_server"]
 
 CLI = str(Path(sys.executable).with_name("orderdesk-mcp"))
-_READY = re.compile(r"MCP over streamable HTTP at (http://\S+)/mcp \(ready\)")
+_READY = re.compile(r"MCP over streamable HTTP at (http://\S+)/mcp \((?:ready|listening, not ready: [^)]*)\)")
 
 
 def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -192,6 +192,21 @@ async def test_readiness_fails_when_the_master_key_opens_no_stored_key(tmp_path:
     ]
 
 
+def test_a_replica_whose_master_key_opens_no_stored_key_does_not_say_it_is_ready(tmp_path: Path) -> None:
+    # Its start-up line said "(ready)" while /readyz answered 503 (found in review).
+    path = tmp_path / "credentials.sqlite3"
+    with SqliteCredentialStore(path=path, keyring=Keyring({1: b"\x01" * 32})) as right:
+        right.add_tenant("acme")
+        right.add_store("acme", "1001", "the-api-key-of-store-1001", alias="main", read_only=False)
+    wrong = clean_env(tmp_path, ORDERDESK_MASTER_KEY=Keyring.new_key_text())
+    with http_server(wrong) as server:
+        lines = list(server.lines)
+    assert lines[-1] == (
+        f"orderdesk-mcp: MCP over streamable HTTP at {server.base_url}/mcp "
+        "(listening, not ready: credentials; see /readyz)"
+    )
+
+
 async def test_metrics_count_calls_upstream_requests_and_cache_after_a_few_calls(tmp_path: Path) -> None:
     with http_server(clean_env(tmp_path)) as server:
         with anyio.fail_after(30):

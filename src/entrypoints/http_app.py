@@ -120,7 +120,8 @@ class ServiceRouter:
         else:
             await self._metrics(scope, receive, send)
 
-    async def _serve_ready(self, send: Send) -> None:
+    async def failing(self) -> list[str]:
+        """The names of the readiness checks that fail now (each logged once), as ``/readyz`` runs them."""
         failing: list[str] = []
         for name, probe in self._probes().items():
             try:
@@ -129,6 +130,10 @@ class ServiceRouter:
             except Exception as exc:
                 log.warning("not ready: %s check failed (%s)", name, type(exc).__name__)
                 failing.append(name)
+        return failing
+
+    async def _serve_ready(self, send: Send) -> None:
+        failing = await self.failing()
         if failing:
             await _json(send, 503, {"status": "not ready", "failing": failing})
         else:

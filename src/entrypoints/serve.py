@@ -21,6 +21,8 @@ from starlette.types import ASGIApp
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
+    from orderdesk_mcp.entrypoints.http_app import ServiceRouter
+
 from orderdesk_mcp.adapters.keyring import Keyring, KeyringError
 from orderdesk_mcp.entrypoints.container import Container, open_services
 from orderdesk_mcp.entrypoints.credential_choice import choose_credentials
@@ -190,7 +192,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def build_http_app(
     server: MCPServer[AppServices], container: Container, authenticator: TokenAuthenticator | None, host: str
-) -> ASGIApp:
+) -> ServiceRouter:
     """MCP (stateless, behind bearer auth when configured) plus the health, readiness and metrics routes."""
     from orderdesk_mcp.entrypoints.http_app import ServiceRouter, readiness_probes
 
@@ -288,7 +290,11 @@ async def _serve_http(
             if self.started:  # the lifespan is up and the socket listens: now it is true
                 if note:
                     announce(note)
-                announce(f"orderdesk-mcp: MCP over streamable HTTP at http://{shown}:{port}/mcp (ready)")
+                # What /readyz would answer now: a replica whose master key opens no stored key
+                # listens, but is not ready, and its first line must not say otherwise.
+                failing = await app.failing()
+                state = f"listening, not ready: {', '.join(failing)}; see /readyz" if failing else "ready"
+                announce(f"orderdesk-mcp: MCP over streamable HTTP at http://{shown}:{port}/mcp ({state})")
 
     # log_config=None: uvicorn's records go through our handler (text or JSON), not its own.
     config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="on", access_log=False)
