@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import anyio
+import msgspec
 import pytest
 
 from orderdesk_mcp.adapters.memory_cache import MemoryOrderCache
@@ -45,6 +46,7 @@ from orderdesk_mcp.domain.reach_commands import (
     UpdateItemCommand,
 )
 from orderdesk_mcp.domain.reach_errors import NegativeStock, NoteKeyReused, StaleItemFingerprint
+from orderdesk_mcp.domain.reach_results import MoveReport
 from orderdesk_mcp.domain.retry import RetryPolicy
 from orderdesk_mcp.domain.use_cases.add_order_note import AddOrderNote, note_body_hash
 from orderdesk_mcp.domain.use_cases.add_shipment import AddShipment
@@ -56,6 +58,7 @@ from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.move_orders import MoveOrders
 from orderdesk_mcp.domain.use_cases.resilient_order_actions import ResilientOrderActions
 from orderdesk_mcp.domain.use_cases.update_inventory_item import UpdateInventoryItem
+from orderdesk_mcp.ports.order_actions import OrderActions
 from tests.fake_inventory import FakeInventoryGateway
 from tests.fakes import FakeAuditLog, FakeClock
 
@@ -580,3 +583,33 @@ async def test_a_failed_invalidation_after_an_inventory_write_is_retried_and_byp
         "cache invalidation of inventory item 2501 in store 100001 failed; retrying in the background "
         "for up to 15 s, reading it upstream meanwhile"
     ]
+
+
+class _WordedOtherwise:
+    """OrderActions whose move answers are worded unlike the one documented sample: read as not moved."""
+
+    def __init__(self, inner: SimulatedOrderGateway) -> None:
+        self._inner = inner
+
+    async def move_orders(
+        self, store: StoreRef, order_ids: Sequence[str], folder_id: int
+    ) -> tuple[MoveReport, ...]:
+        reports = await self._inner.move_orders(store, order_ids, folder_id)
+        return tuple(msgspec.structs.replace(r, moved=False, message="Moved to folder 3") for r in reports)
+
+
+async def test_a_move_whose_answer_is_worded_otherwise_is_read_again_and_reported_as_done(
+    world: World,
+) -> None:
+    # Found in review: success was read from the answer's wording alone (one sample documented), so
+    # against other wording a move that ran, and fired the folder's rules, was reported failed.
+    world.state.orders(STORE_ID)["500005"]["folder_id"] = 1
+    move = MoveOrders(
+        gateway=world.gateway, actions=cast(OrderActions, _WordedOtherwise(world.gateway)),
+        folders=world.folders, lock=world.lock, cache=world.cache, audit=world.audit, clock=world.clock,
+    )  # fmt: skip
+    result = await move(MoveOrdersCommand.parse(STORE, ["500005"], "Closed"))
+    assert [(m.order_id, m.from_folder, m.to_folder) for m in result.moved] == [("500005", "New", "Closed")]
+    assert result.failed == ()
+    (record,) = world.audit.records
+    assert (record.order_id, record.outcome) == ("500005", "ok")

@@ -4,8 +4,9 @@ The folder is resolved (id, or name in any case) before any request, so an unkno
 costs nothing and names the store's folders. Moving runs the folder's rules in OrderDesk
 (e-mails, fulfilment), so an order already in the folder is reported ``unchanged`` and never
 sent, and a move whose answer was lost is never re-sent: each order is read again to see
-where it is. Each order's write lock is held from the read to the answer, so an update
-going through this service cannot put an order back in its old folder.
+where it is, as is an order the answer does not report as moved. Each order's write lock is
+held from the read to the answer, so an update going through this service cannot put an order
+back in its old folder.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class MoveOrders:
             moved: list[MovedOrder] = []
             if to_send:
                 reports = await self._send(cmd.store, to_send, target)
+                unconfirmed = [i for i in to_send if not (i in reports and reports[i].moved)]
+                if unconfirmed:
+                    reports |= await self._arrived(cmd.store, unconfirmed, target, reports)
                 for order_id in to_send:
                     before = current[order_id].view.folder_id
                     report = reports.get(order_id)
@@ -145,6 +149,32 @@ class MoveOrders:
             for order_id in order_ids:
                 await self._invalidations.after_write(store, order_id)
         return {r.order_id: r for r in reports}
+
+    async def _arrived(
+        self, store: StoreRef, order_ids: list[str], target: Folder, reports: dict[str, MoveReport]
+    ) -> dict[str, MoveReport]:
+        """Orders OrderDesk did not report as moved, read again: one found in the folder moved.
+
+        A success is read from its answer's wording, of which one sample is documented ("Order
+        Moved to Prepared Folder"); worded otherwise, a move that ran (and fired the folder's
+        rules) was reported to the agent as failed. One read per such order, only then; a read
+        that fails leaves OrderDesk's own report as it was.
+        """
+        try:
+            read = await self._read_all(store, tuple(order_ids))
+        except OrderDeskError:
+            return {}
+        found: dict[str, MoveReport] = {}
+        for order_id, order in read.items():
+            if isinstance(order, Order) and order.view.folder_id == target.id:
+                said = reports.get(order_id)
+                found[order_id] = MoveReport(
+                    order_id=order_id,
+                    moved=True,
+                    message=said.message if said is not None else "Order Moved",
+                    original_folder_id=said.original_folder_id if said is not None else None,
+                )
+        return found
 
     async def _reconcile(
         self, store: StoreRef, order_ids: list[str], target: Folder
