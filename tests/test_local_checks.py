@@ -51,18 +51,32 @@ async def test_an_update_without_changes_is_refused_without_a_request(tmp_path: 
 @pytest.mark.parametrize(
     ("given", "sent"),
     [
-        ("2026-12-01", "2026-12-01"),
         (" 2026-12-01 09:30:00 ", "2026-12-01 09:30:00"),
         ("2026-12-01T09:30:00Z", "2026-12-01 09:30:00"),
         ("2026-12-01T10:30:00+01:00", "2026-12-01 09:30:00"),
         ("2026-12-01T09:30:00", "2026-12-01 09:30:00"),  # no zone: UTC, as every date here
-        ("2026-1-5", "2026-01-05"),
         ("2026-1-5 9:30:00", "2026-01-05 09:30:00"),
     ],
 )
 def test_dates_are_sent_as_orderdesk_documents_them(given: str, sent: str) -> None:
     cmd = ListOrdersCommand.parse(STORE, search_start_date=given, modified_end_date=given)
     assert (cmd.query.search_start_date, cmd.query.modified_end_date) == (sent, sent)
+
+
+@pytest.mark.parametrize("given", ["2026-12-01", "2026-12-1"])
+def test_a_bare_date_is_sent_as_the_whole_day(given: str) -> None:
+    # A bare end date went out as it was, and OrderDesk does not document how it reads one: read as
+    # midnight, "on or before 2026-12-01" left out that day's orders (found in review).
+    cmd = ListOrdersCommand.parse(
+        STORE,
+        search_start_date=given,
+        search_end_date=given,
+        modified_start_date=given,
+        modified_end_date=given,
+    )
+    query, day = cmd.query, ("2026-12-01 00:00:00", "2026-12-01 23:59:59")
+    assert (query.search_start_date, query.search_end_date) == day
+    assert (query.modified_start_date, query.modified_end_date) == day
 
 
 @pytest.mark.parametrize("given", ["2026-13-01", "2026-02-30", "01/12/2026", "", "today"])

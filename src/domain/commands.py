@@ -98,22 +98,30 @@ class ListOrdersCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 _DATE_FILTERS = frozenset(
     {"search_start_date", "search_end_date", "modified_start_date", "modified_end_date"}
 )
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _parse_utc_date(name: str, value: object) -> str:
-    """A date filter as OrderDesk documents it ('YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS', UTC).
+    """A date filter as OrderDesk documents it ('YYYY-MM-DD HH:MM:SS', UTC).
 
     Checked here, so "yesterday" costs no request and is refused in words the agent can act on.
-    An ISO 8601 time (``2026-12-01T09:30:00Z``, ``...+01:00``), which agents often send, is turned
-    into the documented form in UTC, since whether OrderDesk reads ISO forms is unknown.
+    A bare date means the whole day, sent as its first second for a start and its last for an
+    end: how OrderDesk reads a bare end date is not documented, and read as midnight it would
+    leave out the day it names ("on or before 2026-12-01"). An ISO 8601 time
+    (``2026-12-01T09:30:00Z``, ``...+01:00``), which agents often send, is turned into the
+    documented form in UTC, since whether OrderDesk reads ISO forms is unknown.
     """
     text = value.strip() if isinstance(value, str) else ""
-    for form in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, form).strftime(form)  # zero-padded: "2026-1-5" -> "2026-01-05"
-        except ValueError:
-            continue
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").strftime("%Y-%m-%d")  # zero-padded: "2026-1-5"
+    except ValueError:
+        pass
+    else:
+        return f"{day} {'23:59:59' if name.endswith('_end_date') else '00:00:00'}"
+    try:
+        return datetime.strptime(text, _TIME_FORMAT).strftime(_TIME_FORMAT)
+    except ValueError:
+        pass
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -122,7 +130,7 @@ def _parse_utc_date(name: str, value: object) -> str:
         ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.strftime(_TIME_FORMAT)
 
 
 def _parse_folder_ids(value: object) -> tuple[int, ...]:

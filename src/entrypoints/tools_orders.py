@@ -112,7 +112,7 @@ def register(mcp: MCPServer[AppServices], *, read_only: bool) -> None:
             "folders. limit is 1-100 (default 50), offset 0-1000000; has_more, next_offset (null on "
             "the last page) and total_count page honestly. A page that would pass the result budget "
             "returns fewer orders with truncated: true; continue from next_offset. Dates are UTC, "
-            "'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'."
+            "'YYYY-MM-DD' (the whole day) or 'YYYY-MM-DD HH:MM:SS'."
         )
         + DATA_NOTE,
         structured_output=True,
