@@ -132,3 +132,27 @@ async def test_background_work_started_during_a_call_runs_outside_it() -> None:
             while not seen:
                 await anyio.sleep(0)
     assert seen == [None]
+
+
+def test_a_forked_child_does_not_repeat_its_parents_correlation_ids() -> None:
+    # Found in review: the generator is the module's own, which fork copied as it was. Forked in a
+    # fresh interpreter: forking this multi-threaded test process is deprecated from Python 3.12.
+    script = """
+import os
+from orderdesk_mcp.domain.context import new_correlation_id
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(write, ",".join(new_correlation_id() for _ in range(4)).encode())
+    os._exit(0)
+os.close(write)
+parent = [new_correlation_id() for _ in range(4)]
+with os.fdopen(read) as pipe:
+    child = pipe.read().split(",")
+os.waitpid(pid, 0)
+print(len(child), len(set(child) & set(parent)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "4 0\n", "")

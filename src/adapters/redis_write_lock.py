@@ -154,7 +154,9 @@ class RedisWriteLock(BackgroundJob):
         release. Until it lands, the key stays ours: another replica waits for it as for any
         holder, and this process's next holder of the key waits for it (in ``hold``). Leaving
         the adapter waits for every release still on its way: the release is shielded, and the
-        task group waits for its tasks, even when the server stops by cancellation.
+        task group waits for its tasks, even when the server stops by cancellation. Unlike the
+        lease renewals, it runs as the call whose lock it frees: a warning about it carries that
+        call's correlation id.
         """
         done = self._releasing[key] = anyio.Event()
 

@@ -11,6 +11,7 @@ nothing.
 from __future__ import annotations
 
 import contextvars
+import os
 import random
 
 import msgspec
@@ -77,6 +78,8 @@ _current: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar("o
 # must not repeat, and need not be unguessable (they are no credential), so they come from a
 # generator seeded once from the OS rather than a system call per tool call (``secrets``).
 _ids = random.Random()
+if hasattr(os, "register_at_fork"):  # a forked child would repeat its parent's ids: seed it afresh
+    os.register_at_fork(after_in_child=_ids.seed)
 
 
 def new_correlation_id() -> str:
