@@ -96,6 +96,19 @@ async def test_ids_and_numbers_come_as_strings_or_numbers(orderdesk: OrderDeskWi
 
 
 @reads
+async def test_date_filters_take_timestamps_and_include_both_ends(orderdesk: OrderDeskWire) -> None:
+    # orders_list sends every date filter as 'YYYY-MM-DD HH:MM:SS' (a bare date as its whole day):
+    # a window from the second the newest order was added to that same second lists it. Both
+    # bounds are its own date_added, whatever zone OrderDesk keeps it in.
+    known = await orderdesk.known_order()
+    added = known["date_added"]
+    assert DATE_TIME.fullmatch(added), added
+    window = await orderdesk.get("/orders", search_start_date=added, search_end_date=added, limit="5")
+    assert window.status == 200, window.body
+    assert known["id"] in [o["id"] for o in window.obj()["orders"]]
+
+
+@reads
 async def test_a_wrong_key_is_refused_with_401_and_an_error_envelope(orderdesk: OrderDeskWire) -> None:
     wrong = "odmcp-live-not-a-key"
     answer = await orderdesk.send("GET", "/test", api_key=wrong)

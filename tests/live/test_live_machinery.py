@@ -404,7 +404,7 @@ async def test_the_live_run_passes_against_a_simulator_on_loopback_and_leaves_no
                          r"\(at most 60\), writes on", done.stdout)  # fmt: skip
         assert sent is not None, done.stdout[-3000:]
         assert 30 <= int(sent[1]) <= 60
-        assert re.search(r"\n=+ 23 passed, \d+ deselected in ", done.stdout), done.stdout[-1500:]
+        assert re.search(r"\n=+ 24 passed, \d+ deselected in ", done.stdout), done.stdout[-1500:]
         assert "LEFT BEHIND" not in done.stdout
         orders = await _orders_on(base_url)
         assert len(orders) == 25
