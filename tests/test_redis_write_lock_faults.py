@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -371,6 +372,18 @@ async def test_a_renewal_that_finds_the_lease_lost_warns_once(
 # Releases off the write's path (the adapter entered, as the lifespan enters it).
 
 
+@asynccontextmanager
+async def behind_link(
+    link: SlowLink, prefix: str, *, clock: FakeClock | None = None, op_timeout: float = 5.0
+) -> AsyncIterator[RedisWriteLock]:
+    """A lock (not entered) whose Redis is behind ``link``, on a client of its own closed afterwards."""
+    client = redis_client_from_url(link.url, timeout=5.0)
+    try:
+        yield RedisWriteLock(client=client, clock=clock or FakeClock(), prefix=prefix, op_timeout=op_timeout)
+    finally:
+        await client.aclose()
+
+
 class Gate:
     """Holds the next request of a command at the link until opened."""
 
@@ -384,10 +397,8 @@ class Gate:
 async def test_a_write_ends_without_waiting_for_its_release_which_then_lands(
     link: SlowLink, admin: redis.asyncio.Redis, redis_prefix: str
 ) -> None:
-    client = redis_client_from_url(link.url, timeout=5.0)
     gate = Gate()
-    try:
-        lock = RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix, op_timeout=5.0)
+    async with behind_link(link, redis_prefix) as lock:
         key = lock.key(STORE, "order:1")
         with anyio.fail_after(5):
             async with lock:
@@ -400,8 +411,6 @@ async def test_a_write_ends_without_waiting_for_its_release_which_then_lands(
                 gate.opened.set()
                 await lock.releases_landed()
                 assert await admin.get(key) is None
-    finally:
-        await client.aclose()
 
 
 async def test_the_next_holder_in_this_process_waits_for_the_release_instead_of_polling(
@@ -409,12 +418,10 @@ async def test_the_next_holder_in_this_process_waits_for_the_release_instead_of_
 ) -> None:
     # Polling while our own previous release was still on its way found its token, read it as
     # another holder and slept: a wait counted against the call where nobody else held the lock.
-    client = redis_client_from_url(link.url, timeout=5.0)
     gate, clock = Gate(), FakeClock()
-    try:
-        lock = RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=5.0)
+    call = deadline_in(5, clock)
+    async with behind_link(link, redis_prefix, clock=clock) as lock:
         key = lock.key(STORE, "order:1")
-        call = deadline_in(5, clock)
         with anyio.fail_after(5):
             async with lock:
                 async with lock.hold(STORE, "order:1"):
@@ -430,11 +437,9 @@ async def test_the_next_holder_in_this_process_waits_for_the_release_instead_of_
                     with call_context(call):
                         async with lock.hold(STORE, "order:1"):
                             second = await admin.get(key)
-        assert first is not None
-        assert second not in (None, first)
-        assert call.stats.lock_wait_seconds == 0
-    finally:
-        await client.aclose()
+    assert first is not None
+    assert second not in (None, first)
+    assert call.stats.lock_wait_seconds == 0
 
 
 async def test_a_server_stopped_by_cancellation_still_lands_its_releases(
@@ -442,9 +447,7 @@ async def test_a_server_stopped_by_cancellation_still_lands_its_releases(
 ) -> None:
     # A server stopped by cancellation while a release is on its way: dropped, the key would keep
     # every replica out for its lease.
-    client = redis_client_from_url(link.url, timeout=5.0)
-    try:
-        lock = RedisWriteLock(client=client, clock=FakeClock(), prefix=redis_prefix, op_timeout=5.0)
+    async with behind_link(link, redis_prefix) as lock:
         key = lock.key(STORE, "order:1")
         with anyio.fail_after(5), anyio.CancelScope() as stopping:
             async with lock:
@@ -452,8 +455,6 @@ async def test_a_server_stopped_by_cancellation_still_lands_its_releases(
                     link.arm(Fault(b"EVAL", before=lambda: asyncio.sleep(0.05)))
                 stopping.cancel()
         assert await admin.get(key) is None
-    finally:
-        await client.aclose()
 
 
 class _ReleaseRaises(redis.asyncio.Redis):
@@ -495,10 +496,8 @@ async def test_waiting_for_our_own_release_stops_at_the_calls_deadline(
     # The previous holder's release is on its way through a slow link (op_timeout to fail). The next
     # holder waited for it whatever its deadline, then polled: it wrote 2 x op_timeout past its
     # deadline instead of being told another write was in progress (found in review).
-    client = redis_client_from_url(link.url, timeout=5.0)
     clock = FakeClock()
-    try:
-        lock = RedisWriteLock(client=client, clock=clock, prefix=redis_prefix, op_timeout=OP_TIMEOUT)
+    async with behind_link(link, redis_prefix, clock=clock, op_timeout=OP_TIMEOUT) as lock:
         with anyio.fail_after(5):
             async with lock:
                 async with lock.hold(STORE, "order:1"):
@@ -509,7 +508,5 @@ async def test_waiting_for_our_own_release_stops_at_the_calls_deadline(
                     async with lock.hold(STORE, "order:1"):
                         pytest.fail("wrote past the call's deadline")
                 waited = anyio.current_time() - started
-        assert str(caught.value) == BUSY
-        assert waited < OP_TIMEOUT
-    finally:
-        await client.aclose()
+    assert str(caught.value) == BUSY
+    assert waited < OP_TIMEOUT
