@@ -226,9 +226,10 @@ async def test_list_filters_by_folder_source_id_and_email(
     by_source = await gateway.list_page(STORE, OrderQuery(source_id=one["source_id"]))
     by_email = await gateway.list_page(STORE, OrderQuery(email=one["email"]))
     assert [o.id for o in by_source.orders] == [o.id for o in by_email.orders] == ["500004"]
-    dated = await gateway.list_page(
-        STORE, OrderQuery(search_start_date="2026-10-03", search_end_date="2026-10-04", limit=100)
-    )
+    # As orders_list sends a bare-date window (ListOrdersCommand): from its first second to its last.
+    start, end = "2026-10-03 00:00:00", "2026-10-04 23:59:59"
+    window = OrderQuery(search_start_date=start, search_end_date=end, limit=100)
+    dated = await gateway.list_page(STORE, window)
     assert {o.id for o in dated.orders} == {
         i for i, d in docs.items() if "2026-10-03" <= d["date_added"][:10] <= "2026-10-04"
     }
