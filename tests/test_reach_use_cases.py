@@ -34,7 +34,7 @@ from orderdesk_mcp.domain.errors import (
 )
 from orderdesk_mcp.domain.inventory import InventoryQuery, normalize_item_id
 from orderdesk_mcp.domain.inventory_cache_keys import inventory_item_key, inventory_list_key
-from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.order import Order, StoreRef
 from orderdesk_mcp.domain.reach_commands import (
     AddNoteCommand,
     AddShipmentCommand,
@@ -58,6 +58,7 @@ from orderdesk_mcp.domain.use_cases.list_folders import ListFolders
 from orderdesk_mcp.domain.use_cases.move_orders import MoveOrders
 from orderdesk_mcp.domain.use_cases.resilient_order_actions import ResilientOrderActions
 from orderdesk_mcp.domain.use_cases.update_inventory_item import UpdateInventoryItem
+from orderdesk_mcp.ports.gateway import OrderGateway
 from orderdesk_mcp.ports.order_actions import OrderActions
 from tests.fake_inventory import FakeInventoryGateway
 from tests.fakes import FakeAuditLog, FakeClock
@@ -613,3 +614,49 @@ async def test_a_move_whose_answer_is_worded_otherwise_is_read_again_and_reporte
     assert result.failed == ()
     (record,) = world.audit.records
     assert (record.order_id, record.outcome) == ("500005", "ok")
+
+
+class _Reads:
+    """The simulator's gateway, counting reads; ``failing`` reads of an id fail once it was read once."""
+
+    def __init__(self, inner: SimulatedOrderGateway, failing: str = "") -> None:
+        self._inner = inner
+        self._failing = failing
+        self.reads: list[str] = []
+
+    async def fetch(self, store: StoreRef, order_id: str) -> Order:
+        self.reads.append(order_id)
+        if order_id == self._failing and self.reads.count(order_id) > 1:
+            raise UpstreamUnavailable("connection lost")
+        return await self._inner.fetch(store, order_id)
+
+
+async def test_a_failed_read_again_leaves_only_that_orders_report_as_orderdesk_gave_it(world: World) -> None:
+    # Found in review: one failed read again threw every read again away, so both orders (moved,
+    # and answered in other words) were reported failed.
+    for order_id in ("500001", "500002"):
+        world.state.orders(STORE_ID)[order_id]["folder_id"] = 1
+    reads = _Reads(world.gateway, failing="500002")
+    move = MoveOrders(
+        gateway=cast(OrderGateway, reads), actions=cast(OrderActions, _WordedOtherwise(world.gateway)),
+        folders=world.folders, lock=world.lock, cache=world.cache, audit=world.audit, clock=world.clock,
+    )  # fmt: skip
+    result = await move(MoveOrdersCommand.parse(STORE, ["500001", "500002"], "Closed"))
+    assert [m.order_id for m in result.moved] == ["500001"]
+    assert [(f.order_id, f.error) for f in result.failed] == [
+        ("500002", "OrderDesk did not move it: Moved to folder 3")
+    ]
+
+
+async def test_a_move_lost_before_orderdesk_saw_it_reads_each_order_once_after(world: World) -> None:
+    # Found in review: the order a lost answer had already been read for was read a third time.
+    world.state.orders(STORE_ID)["500004"]["folder_id"] = 1
+    world.state.faults.drop_next(1, path_prefix="/move-orders")
+    reads = _Reads(world.gateway)
+    move = MoveOrders(
+        gateway=cast(OrderGateway, reads), actions=world.gateway, folders=world.folders, lock=world.lock,
+        cache=world.cache, audit=world.audit, clock=world.clock,
+    )  # fmt: skip
+    result = await move(MoveOrdersCommand.parse(STORE, ["500004"], "Closed"))
+    assert result.moved == ()
+    assert reads.reads == ["500004", "500004"]  # before the move, and to see where it is after

@@ -11,6 +11,7 @@ back in its old folder.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 
 import anyio
@@ -83,9 +84,6 @@ class MoveOrders:
             moved: list[MovedOrder] = []
             if to_send:
                 reports = await self._send(cmd.store, to_send, target)
-                unconfirmed = [i for i in to_send if not (i in reports and reports[i].moved)]
-                if unconfirmed:
-                    reports |= await self._arrived(cmd.store, unconfirmed, target, reports)
                 for order_id in to_send:
                     before = current[order_id].view.folder_id
                     report = reports.get(order_id)
@@ -113,6 +111,19 @@ class MoveOrders:
 
         Raises: the first upstream error other than OrderNotFound (as itself, not in a group).
         """
+        found = await self._fetch_each(store, order_ids)
+        result: dict[str, Order | OrderNotFound] = {}
+        for order_id in order_ids:
+            value = found[order_id]
+            if not isinstance(value, Order | OrderNotFound):
+                raise value
+            result[order_id] = value
+        return result
+
+    async def _fetch_each(
+        self, store: StoreRef, order_ids: Sequence[str]
+    ) -> dict[str, Order | OrderDeskError]:
+        """Fresh reads (never the cache), a few at a time: each order or the error its read ended in."""
         found: dict[str, Order | OrderDeskError] = {}
         limiter = anyio.CapacityLimiter(_READS_AT_ONCE)
 
@@ -126,17 +137,11 @@ class MoveOrders:
         async with anyio.create_task_group() as tg:
             for order_id in order_ids:
                 tg.start_soon(read, order_id)
-        result: dict[str, Order | OrderNotFound] = {}
-        for order_id in order_ids:
-            value = found[order_id]
-            if not isinstance(value, Order | OrderNotFound):
-                raise value
-            result[order_id] = value
-        return result
+        return found
 
     async def _send(self, store: StoreRef, order_ids: list[str], target: Folder) -> dict[str, MoveReport]:
         try:
-            reports = await self._actions.move_orders(store, order_ids, target.id)
+            answered = await self._actions.move_orders(store, order_ids, target.id)
         except OrderDeskError as exc:
             if not may_have_written(exc):
                 await audit_mutation(
@@ -144,11 +149,16 @@ class MoveOrders:
                     error=str(exc), resource=f"orders:{','.join(order_ids)}",
                 )  # fmt: skip
                 raise
-            reports = await self._reconcile(store, order_ids, target)
+            reports = {r.order_id: r for r in await self._reconcile(store, order_ids, target)}
+        else:
+            reports = {r.order_id: r for r in answered}
+            unconfirmed = [i for i in order_ids if not (i in reports and reports[i].moved)]
+            if unconfirmed:
+                reports |= await self._arrived(store, unconfirmed, target, reports)
         finally:
             for order_id in order_ids:
                 await self._invalidations.after_write(store, order_id)
-        return {r.order_id: r for r in reports}
+        return reports
 
     async def _arrived(
         self, store: StoreRef, order_ids: list[str], target: Folder, reports: dict[str, MoveReport]
@@ -158,14 +168,10 @@ class MoveOrders:
         A success is read from its answer's wording, of which one sample is documented ("Order
         Moved to Prepared Folder"); worded otherwise, a move that ran (and fired the folder's
         rules) was reported to the agent as failed. One read per such order, only then; a read
-        that fails leaves OrderDesk's own report as it was.
+        that fails leaves OrderDesk's own report on that order as it was.
         """
-        try:
-            read = await self._read_all(store, tuple(order_ids))
-        except OrderDeskError:
-            return {}
         found: dict[str, MoveReport] = {}
-        for order_id, order in read.items():
+        for order_id, order in (await self._fetch_each(store, order_ids)).items():
             if isinstance(order, Order) and order.view.folder_id == target.id:
                 said = reports.get(order_id)
                 found[order_id] = MoveReport(
