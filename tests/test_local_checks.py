@@ -79,7 +79,12 @@ def test_a_bare_date_is_sent_as_the_whole_day(given: str) -> None:
     assert (query.modified_start_date, query.modified_end_date) == day
 
 
-@pytest.mark.parametrize("given", ["2026-13-01", "2026-02-30", "01/12/2026", "", "today"])
+@pytest.mark.parametrize(
+    # ISO dates with no time of day were sent as midnight, an end date leaving out its day (found in
+    # review); "2026-12-01+01:00" read as one in the morning.
+    "given",
+    ["2026-13-01", "2026-02-30", "01/12/2026", "", "today", "20261201", "2026-W49-2", "2026-12-01+01:00"],
+)
 def test_impossible_dates_are_refused(given: str) -> None:
     with pytest.raises(InvalidRequest, match="modified_start_date must be a UTC date"):
         ListOrdersCommand.parse(STORE, modified_start_date=given)

@@ -6,6 +6,7 @@ Build them with the ``parse`` constructors from untrusted input; a bad value rai
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,6 +100,7 @@ _DATE_FILTERS = frozenset(
     {"search_start_date", "search_end_date", "modified_start_date", "modified_end_date"}
 )
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_HAS_TIME = re.compile(r"[T ]\d{1,2}:\d{2}")  # an ISO 8601 form with a time of day in it
 
 
 def _parse_utc_date(name: str, value: object) -> str:
@@ -122,12 +124,15 @@ def _parse_utc_date(name: str, value: object) -> str:
         return datetime.strptime(text, _TIME_FORMAT).strftime(_TIME_FORMAT)
     except ValueError:
         pass
+    refused = InvalidRequest(
+        [f"{name} must be a UTC date, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'; got {value!r}"]
+    )
+    if not _HAS_TIME.search(text):  # "20261201" or "2026-W49-2" would read as midnight, not as a day
+        raise refused
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidRequest(
-            [f"{name} must be a UTC date, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'; got {value!r}"]
-        ) from None
+        raise refused from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime(_TIME_FORMAT)
