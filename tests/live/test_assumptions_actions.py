@@ -68,7 +68,8 @@ async def test_a_move_answers_per_order_and_a_history_note_answers_with_the_orde
     assert isinstance(result["message"], str)
     # As long as orders_add_note takes (2,000 characters): the docs count the date and user name in
     # that limit for order notes (about 1,800 usable) and say nothing of history notes.
-    note = f"odmcp-live note {new_source_id()} ".ljust(2000, "x")
+    # Characters, not bytes, with what HTML would escape: a limit counted otherwise would cut it.
+    note = f"odmcp-live note {new_source_id()} ".ljust(1996, "x") + " é&<"
     noted = await orderdesk.send(
         "POST", f"/orders/{order['id']}/order-history", body={"note": note, "source_name": "API"}
     )
