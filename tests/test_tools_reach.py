@@ -258,3 +258,15 @@ async def test_over_the_real_http_client_a_lost_shipment_answer_and_a_move_leave
     assert moved["moved"] == [{"order_id": "500005", "from_folder": "New", "to_folder": "Closed"}]
     assert updated["item"]["x_unmodelled"] == ["kept", {"a": None}]
     assert state.inventory(STORE)[2502]["stock"] == 7
+
+
+async def test_a_shipment_id_that_is_no_id_says_what_a_shipment_id_is(tmp_path: Path) -> None:
+    # It said "shipment_id '0' is not an order id; an order id is OrderDesk's numeric id" (found in review).
+    async with mcp_client(make_container(tmp_path, state=seeded_state(3))) as client:
+        result = await client.call_tool(
+            "shipments_delete", {"order_id": "500001", "shipment_id": "0", "confirm": True}
+        )
+    assert error_text(result) == (
+        "Invalid request: shipment_id '0' is not a shipment id; "
+        "shipments_list shows the order's shipment ids (digits)."
+    )

@@ -13,7 +13,7 @@ import msgspec
 from orderdesk_mcp.domain.commands import parse_order_id
 from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.domain.inventory import InventoryQuery, normalize_item_id
-from orderdesk_mcp.domain.order import StoreRef
+from orderdesk_mcp.domain.order import StoreRef, normalize_order_id
 from orderdesk_mcp.domain.shipment import NewShipment
 from orderdesk_mcp.domain.value_checks import control_problems
 
@@ -35,6 +35,16 @@ __all__ = [
 MAX_MOVE = 100
 MAX_NOTE = 2000
 MAX_INVENTORY_LIMIT = 500
+
+
+def _shipment_id(value: object) -> str:
+    """A shipment id is digits like an order id; the error says what a shipment id looks like."""
+    shipment_id = normalize_order_id(value)
+    if shipment_id is None:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        hint = "shipments_list shows the order's shipment ids (digits)"
+        raise InvalidRequest([f"shipment_id {shown} is not a shipment id; {hint}"])
+    return shipment_id
 
 
 def parse_item_id(value: object, *, field: str = "item_id") -> str:
@@ -112,7 +122,7 @@ class DeleteShipmentCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_un
         return cls(
             store=store,
             order_id=parse_order_id(order_id),
-            shipment_id=parse_order_id(shipment_id, field="shipment_id"),
+            shipment_id=_shipment_id(shipment_id),
             confirm=confirm,
         )
 
