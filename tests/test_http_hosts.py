@@ -126,3 +126,11 @@ async def test_with_the_setting_a_wildcard_bind_still_answers_the_url_it_prints(
             for host in (printed, "mcp.example.com", "evil.example")
         ]
     assert got == [200, 200, 421]
+
+
+def test_a_bracketed_ipv6_host_is_the_address_it_names(tmp_path: Path) -> None:
+    # "--host [::1]" said "cannot listen on '[::1]': the host name does not resolve" (found in review).
+    with http_server(clean_env(tmp_path), "--host", "[::1]") as server:
+        lines = list(server.lines)
+    port = server.base_url.rsplit(":", 1)[1]
+    assert lines[-1] == f"orderdesk-mcp: MCP over streamable HTTP at http://[::1]:{port}/mcp (ready)"

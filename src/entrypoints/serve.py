@@ -127,6 +127,8 @@ def serve(
         with serving_tenant(choice.tenant):  # stdio serves one tenant; no request carries a token
             anyio.run(server.run_stdio_async)
         return
+    if host.startswith("[") and host.endswith("]"):  # "[::1]", as URLs write it, is the address ::1
+        host = host[1:-1]
     authenticator = _authenticator(container, settings, host)
     sock = _bind(host, port)  # before any line: a taken port is the only thing said
     _announce(choice.line, settings)
