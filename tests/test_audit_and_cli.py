@@ -259,7 +259,7 @@ def test_cli_errors_are_one_line_on_stderr(
     monkeypatch.setenv("ORDERDESK_CACHE_TTL", "-5")
     assert main(["orders", "list"]) == 2
     assert capsys.readouterr().err == (
-        "orderdesk-mcp: configuration error: ORDERDESK_CACHE_TTL must be 0 or more seconds\n"
+        "orderdesk-mcp: configuration error: ORDERDESK_CACHE_TTL must be 0 or more seconds, got -5\n"
     )
 
 

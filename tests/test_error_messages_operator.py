@@ -68,14 +68,18 @@ def test_serve_on_an_address_not_of_this_machine_is_one_line_naming_it(tmp_path:
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("ORDERDESK_CACHE_MAX_ENTRIES", "0", "ORDERDESK_CACHE_MAX_ENTRIES must be at least 1"),
-        ("ORDERDESK_CACHE_MAX_BYTES", "1000", "ORDERDESK_CACHE_MAX_BYTES must be at least 1024"),
-        ("ORDERDESK_RATE_BURST", "0", "ORDERDESK_RATE_BURST must be at least 1"),
-        ("ORDERDESK_CALL_TIMEOUT", "0", "ORDERDESK_CALL_TIMEOUT must be more than 0 seconds"),
-        ("ORDERDESK_MAX_RESPONSE_BYTES", "10", "ORDERDESK_MAX_RESPONSE_BYTES must be at least 1024"),
-        ("ORDERDESK_SIMULATOR_ORDERS", "-1", "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000"),
-        ("ORDERDESK_SIMULATOR_ORDERS", "1000001", "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000"),
-        ("ORDERDESK_MAX_RESULT_CHARS", "10", "ORDERDESK_MAX_RESULT_CHARS must be at least 1000"),
+        ("ORDERDESK_CACHE_MAX_ENTRIES", "0", "ORDERDESK_CACHE_MAX_ENTRIES must be at least 1, got 0"),
+        ("ORDERDESK_CACHE_MAX_BYTES", "1000", "ORDERDESK_CACHE_MAX_BYTES must be at least 1024, got 1000"),
+        ("ORDERDESK_RATE_BURST", "0", "ORDERDESK_RATE_BURST must be at least 1, got 0"),
+        ("ORDERDESK_CALL_TIMEOUT", "0", "ORDERDESK_CALL_TIMEOUT must be more than 0 seconds, got 0"),
+        ("ORDERDESK_MAX_RESPONSE_BYTES", "10", "ORDERDESK_MAX_RESPONSE_BYTES must be at least 1024, got 10"),
+        ("ORDERDESK_SIMULATOR_ORDERS", "-1", "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000, got -1"),
+        (
+            "ORDERDESK_SIMULATOR_ORDERS",
+            "1000001",
+            "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000, got 1000001",
+        ),
+        ("ORDERDESK_MAX_RESULT_CHARS", "10", "ORDERDESK_MAX_RESULT_CHARS must be at least 1000, got 10"),
     ],
 )
 def test_a_setting_out_of_range_is_one_line_naming_the_variable(

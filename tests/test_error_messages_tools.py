@@ -94,7 +94,10 @@ async def test_a_tenant_without_stores_is_told_no_default_store_is_available(tmp
     # the user called orders_get for a tenant the operator added but gave no store
     async with mcp_client(_encrypted_store_container(tmp_path, read_only=None)) as client:
         result = await client.call_tool("orders_get", {"order_id": "500001"})
-    assert error_text(result) == "Store '(default)' does not exist or is not available to you."
+    # It said "Store '(default)' does not exist or is not available to you." (found in review).
+    assert error_text(result) == (
+        "No OrderDesk store is set up for you yet; ask the operator to add one (orderdesk-mcp stores add)."
+    )
 
 
 # --- inventory_adjust_stock by code -----------------------------------------------------------------
@@ -120,7 +123,11 @@ async def test_adjusting_stock_by_an_unknown_code_names_the_code_and_the_store(t
     message = await _error_of(
         tmp_path, "inventory_adjust_stock", {"code": "NOPE-9", "delta": 3}, seeded_state(3)
     )
-    assert message == f"Inventory item with code 'NOPE-9' was not found in store {STORE}."
+    # It ended at the store; now it says how to find the code (found in review).
+    assert message == (
+        f"Inventory item with code 'NOPE-9' was not found in store {STORE}. "
+        "inventory_list with search finds items by a part of their name or code."
+    )
 
 
 # --- argument errors ----------------------------------------------------------------------------------
@@ -153,9 +160,10 @@ async def test_adjusting_stock_by_an_unknown_code_names_the_code_and_the_store(t
         # inventory_update blanking the item's name
         pytest.param("inventory_update", {"item_id": 2501, "changes": {"name": " "}},
                      "name must be a non-empty string (OrderDesk requires it)", id="update-blank-name"),
-        # inventory_update setting stock to the string "5"
+        # inventory_update setting stock to the string "5" (it said "must be a whole number", which "5" is)
         pytest.param("inventory_update", {"item_id": 2501, "changes": {"stock": "5"}},
-                     "stock must be a whole number (use inventory_adjust_stock for +/- changes)",
+                     "stock must be a whole number given as a number, like 12, not text "
+                     "(use inventory_adjust_stock for +/- changes)",
                      id="update-stock-a-string"),
         # inventory_update setting the price to a word
         pytest.param("inventory_update", {"item_id": 2501, "changes": {"price": "cheap"}},

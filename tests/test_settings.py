@@ -51,7 +51,7 @@ def test_values_are_parsed_from_strings() -> None:
             "ORDERDESK_CACHE_URL must be a redis:// or rediss:// or unix:// URL, got 'localhost:6379'",
         ),
         ({"ORDERDESK_CACHE_TTL": "soon"}, "ORDERDESK_CACHE_TTL must be a number of seconds, got 'soon'"),
-        ({"ORDERDESK_RATE_PER_SECOND": "0"}, "ORDERDESK_RATE_PER_SECOND must be more than 0"),
+        ({"ORDERDESK_RATE_PER_SECOND": "0"}, "ORDERDESK_RATE_PER_SECOND must be more than 0, got 0"),
         ({"ORDERDESK_READ_ONLY": "maybe"}, "ORDERDESK_READ_ONLY must be 1 or 0 (true/false), got 'maybe'"),
         ({"ORDERDESK_LOG_FORMAT": "xml"}, "ORDERDESK_LOG_FORMAT must be text or json, got 'xml'"),
         (

@@ -23,6 +23,7 @@ __all__ = [
     "IdempotencyUnavailable",
     "InvalidRequest",
     "MergeRejected",
+    "NoStoreConfigured",
     "OrderDeskError",
     "OrderNotFound",
     "OutcomeUnknown",
@@ -229,8 +230,17 @@ class StoreSelectionRequired(OrderDeskError):
 
     def __init__(self, choices: Iterable[str]) -> None:
         self.choices = tuple(choices)
-        listed = ", ".join(self.choices) if self.choices else "none configured"
-        super().__init__(f"Several stores are available; pass store as one of: {listed}.")
+        super().__init__(f"Several stores are available; pass store as one of: {', '.join(self.choices)}.")
+
+
+class NoStoreConfigured(OrderDeskError):
+    """The tenant has no store at all: nothing the agent can pass will help, the operator must add one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No OrderDesk store is set up for you yet; ask the operator to add one "
+            "(orderdesk-mcp stores add)."
+        )
 
 
 class ReadOnlyMode(OrderDeskError):

@@ -158,7 +158,10 @@ def validate_item_changes(changes: Mapping[str, Any], *, current: Mapping[str, A
     if "stock" in changes:
         stock = changes["stock"]
         if isinstance(stock, bool) or not isinstance(stock, int):
-            problems.append("stock must be a whole number (use inventory_adjust_stock for +/- changes)")
+            problems.append(
+                "stock must be a whole number given as a number, like 12, not text "
+                "(use inventory_adjust_stock for +/- changes)"
+            )
     for key in _NUMBERS:
         value = changes.get(key)
         # OrderDesk sends numbers as strings too ("12.50", §7.2), so a numeric string is fine; "cheap" is not.

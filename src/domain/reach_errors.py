@@ -39,10 +39,11 @@ class DuplicateShipment(OrderDeskError):
 class InventoryItemNotFound(OrderDeskError):
     """The store has no inventory item by that id (or code)."""
 
-    def __init__(self, item: str, store_id: str) -> None:
+    def __init__(self, item: str, store_id: str, *, by_code: bool = False) -> None:
         self.item = item
         self.store_id = store_id
-        super().__init__(f"Inventory item {item} was not found in store {store_id}.")
+        hint = " inventory_list with search finds items by a part of their name or code." if by_code else ""
+        super().__init__(f"Inventory item {item} was not found in store {store_id}.{hint}")
 
 
 class AmbiguousInventoryCode(OrderDeskError):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from orderdesk_mcp.domain.errors import StoreNotFound, StoreSelectionRequired
+from orderdesk_mcp.domain.errors import NoStoreConfigured, StoreNotFound, StoreSelectionRequired
 from orderdesk_mcp.domain.order import StoreRef
 
 __all__ = ["DEFAULT_TENANT", "StoreAccess", "choose_store"]
@@ -25,14 +25,15 @@ class StoreAccess(msgspec.Struct, frozen=True, kw_only=True):
 def choose_store(stores: Sequence[StoreAccess], selector: str | None) -> StoreAccess:
     """Pick by store id or alias; default to the only store.
 
-    Raises: StoreSelectionRequired when there are several and no selector; StoreNotFound
-    when nothing matches (another tenant's store reads exactly like a missing one).
+    Raises: StoreSelectionRequired when there are several and no selector; NoStoreConfigured
+    when there are none; StoreNotFound when nothing matches (another tenant's store reads exactly
+    like a missing one).
     """
     if selector is None or not selector.strip():
         if len(stores) == 1:
             return stores[0]
         if not stores:
-            raise StoreNotFound("(default)")
+            raise NoStoreConfigured()
         raise StoreSelectionRequired(sorted(s.alias or s.ref.store_id for s in stores))
     wanted = selector.strip()
     for access in stores:

@@ -228,20 +228,29 @@ def _validate(s: Settings) -> None:
             "ORDERDESK_API_KEY contains a control character (a line break, tab or similar); set it to the "
             "API key alone, on one line"
         )
-    checks = [
-        (s.cache_ttl >= 0, "ORDERDESK_CACHE_TTL must be 0 or more seconds"),
-        (s.cache_max_entries >= 1, "ORDERDESK_CACHE_MAX_ENTRIES must be at least 1"),
-        (s.cache_max_bytes >= 1024, "ORDERDESK_CACHE_MAX_BYTES must be at least 1024"),
-        (s.rate_burst >= 1, "ORDERDESK_RATE_BURST must be at least 1"),
-        (s.rate_per_second > 0, "ORDERDESK_RATE_PER_SECOND must be more than 0"),
-        (s.call_timeout > 0, "ORDERDESK_CALL_TIMEOUT must be more than 0 seconds"),
-        (s.max_response_bytes >= 1024, "ORDERDESK_MAX_RESPONSE_BYTES must be at least 1024"),
-        (0 <= s.simulator_orders <= 1_000_000, "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000"),
-        (s.max_result_chars >= 1000, "ORDERDESK_MAX_RESULT_CHARS must be at least 1000"),
+    checks: list[tuple[bool, str, float]] = [
+        (s.cache_ttl >= 0, "ORDERDESK_CACHE_TTL must be 0 or more seconds", s.cache_ttl),
+        (s.cache_max_entries >= 1, "ORDERDESK_CACHE_MAX_ENTRIES must be at least 1", s.cache_max_entries),
+        (s.cache_max_bytes >= 1024, "ORDERDESK_CACHE_MAX_BYTES must be at least 1024", s.cache_max_bytes),
+        (s.rate_burst >= 1, "ORDERDESK_RATE_BURST must be at least 1", s.rate_burst),
+        (s.rate_per_second > 0, "ORDERDESK_RATE_PER_SECOND must be more than 0", s.rate_per_second),
+        (s.call_timeout > 0, "ORDERDESK_CALL_TIMEOUT must be more than 0 seconds", s.call_timeout),
+        (
+            s.max_response_bytes >= 1024,
+            "ORDERDESK_MAX_RESPONSE_BYTES must be at least 1024",
+            s.max_response_bytes,
+        ),
+        (
+            0 <= s.simulator_orders <= 1_000_000,
+            "ORDERDESK_SIMULATOR_ORDERS must be 0 to 1000000",
+            s.simulator_orders,
+        ),
+        (s.max_result_chars >= 1000, "ORDERDESK_MAX_RESULT_CHARS must be at least 1000", s.max_result_chars),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise SettingsError(message)
+    for ok, message, given in checks:
+        if not ok:  # the value as read, like the parse errors beside these ("got 'soon'")
+            shown = f"{given:g}" if isinstance(given, float) else str(given)  # 0.0 reads as it was set: 0
+            raise SettingsError(f"{message}, got {shown}")
     if s.gateway == "http" and s.credentials == "simulator":
         raise SettingsError(
             "ORDERDESK_GATEWAY=http needs credentials: set ORDERDESK_STORE_ID and ORDERDESK_API_KEY "

@@ -175,7 +175,7 @@ class AdjustStock:
         page = await self._inventory.inventory_page(store, InventoryQuery(code=code, limit=10))
         matches = tuple(i.id for i in page.items if i.code == code)
         if not matches:
-            raise InventoryItemNotFound(f"with code {code!r}", store.store_id)
+            raise InventoryItemNotFound(f"with code {code!r}", store.store_id, by_code=True)
         if len(matches) > 1:
             raise AmbiguousInventoryCode(code, matches)
         return matches[0]
