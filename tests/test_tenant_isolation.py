@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from orderdesk_mcp.adapters.env_credentials import EnvCredentialStore
 from orderdesk_mcp.adapters.keyring import Keyring
 from orderdesk_mcp.adapters.sqlite_credentials import SqliteCredentialStore
-from orderdesk_mcp.domain.errors import CredentialsMissing, StoreNotFound, StoreSelectionRequired
+from orderdesk_mcp.domain.errors import (
+    CredentialsMissing,
+    NoStoreConfigured,
+    StoreNotFound,
+    StoreSelectionRequired,
+)
 from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.tenancy import StoreAccess, choose_store
 from orderdesk_mcp.ports.credentials import CredentialStore
@@ -113,7 +118,7 @@ async def _check_call(
         return
     try:
         who, key = await _tool_call(store, token, selector)
-    except (StoreNotFound, StoreSelectionRequired):
+    except (NoStoreConfigured, StoreNotFound, StoreSelectionRequired):
         own = {s for a in visible for s in (a.ref.store_id, a.alias) if s}
         assert selector not in own or selector is None
         return
