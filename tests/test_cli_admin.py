@@ -255,7 +255,7 @@ def test_rotation_with_an_environment_key_is_done_by_editing_the_variable(
     assert err == (
         "orderdesk-mcp: the master key comes from ORDERDESK_MASTER_KEY: "
         'set it to "2:<new>,1:<old>" (make a key with `orderdesk-mcp keys generate --print`), '
-        "run `keys rotate` again, then drop the old key\n"
+        "run `orderdesk-mcp keys rotate` again, then drop the old key\n"
     )
     monkeypatch.setenv("ORDERDESK_MASTER_KEY", f"2:{new},1:{old}")
     assert cli("keys", "rotate")[1] == "Re-encrypted 1 stored API key under master key version 2.\n"

@@ -94,25 +94,35 @@ def test_a_setting_out_of_range_is_one_line_naming_the_variable(
 
 
 @pytest.mark.parametrize(
-    ("command", "message"),
+    ("command", "keys", "message"),
     [
         pytest.param(
             ("keys", "rotate"),
+            MASTER_KEY,
             'the master key comes from ORDERDESK_MASTER_KEY: set it to "2:<new>,1:<old>" (make a key with '
-            "`orderdesk-mcp keys generate --print`), run `keys rotate` again, then drop the old key",
+            "`orderdesk-mcp keys generate --print`), run `orderdesk-mcp keys rotate` again, then drop the "
+            "old key",
             id="rotate",
+        ),
+        # It said "remove the old one from it instead" where there was no old one (found in review).
+        pytest.param(
+            ("keys", "retire", "1"),
+            MASTER_KEY,
+            "master key version 1 is the current one and cannot be retired",
+            id="retire-the-only-key",
         ),
         pytest.param(
             ("keys", "retire", "1"),
-            "the master keys come from ORDERDESK_MASTER_KEY; remove the old one from it instead",
-            id="retire",
+            f"2:{base64.b64encode(b'n' * 32).decode()},1:{MASTER_KEY}",
+            "the master keys come from ORDERDESK_MASTER_KEY; remove version 1 from it instead",
+            id="retire-an-old-key",
         ),
     ],
 )
 def test_key_commands_with_an_environment_key_say_to_edit_the_variable(
-    tmp_path: Path, command: tuple[str, ...], message: str
+    tmp_path: Path, command: tuple[str, ...], keys: str, message: str
 ) -> None:
-    proc = run_cli(clean_env(tmp_path, ORDERDESK_MASTER_KEY=MASTER_KEY), *command)
+    proc = run_cli(clean_env(tmp_path, ORDERDESK_MASTER_KEY=keys), *command)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"orderdesk-mcp: {message}\n")
     assert not (tmp_path / "master.key").exists()
 

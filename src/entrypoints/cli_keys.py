@@ -51,7 +51,8 @@ def keys_rotate(args: argparse.Namespace) -> int:
         elif len(keyring.versions) == 1:
             raise KeyringError(
                 'the master key comes from ORDERDESK_MASTER_KEY: set it to "2:<new>,1:<old>" (make a key '
-                "with `orderdesk-mcp keys generate --print`), run `keys rotate` again, then drop the old key"
+                "with `orderdesk-mcp keys generate --print`), run `orderdesk-mcp keys rotate` again, "
+                "then drop the old key"
             )
         with open_store(keyring) as store:
             count = store.rotate()
@@ -68,8 +69,11 @@ def keys_retire(args: argparse.Namespace) -> int:
     with key_lock(directory):
         keyring = Keyring.load(directory)
         if not keyring.file_backed:
+            for version in args.version:  # the current or a missing version says so, as for the file
+                keyring.check_retirable(version)
+            versions = ", ".join(str(v) for v in args.version)
             raise KeyringError(
-                "the master keys come from ORDERDESK_MASTER_KEY; remove the old one from it instead"
+                f"the master keys come from ORDERDESK_MASTER_KEY; remove version {versions} from it instead"
             )
         for version in args.version:
             keyring.check_retirable(version)
