@@ -25,17 +25,28 @@ __all__ = [
     "ListOrdersCommand",
     "UpdateOrderCommand",
     "parse_order_id",
+    "shown",
 ]
 
 ORDER_ID_HINT = 'an order id is OrderDesk\'s numeric id, like 500001 or "500001"'
 
 
-def parse_order_id(value: object, *, field: str = "order_id") -> str:
-    """Return the canonical order id or raise InvalidRequest saying what an id looks like."""
+def shown(value: object) -> str:
+    """``value`` as an error message quotes it: its repr, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def parse_order_id(
+    value: object, *, field: str = "order_id", what: str = "an order id", hint: str = ORDER_ID_HINT
+) -> str:
+    """Return the canonical id (digits, like an order's) or raise InvalidRequest saying what an id looks like.
+
+    ``what`` and ``hint`` name the kind of id for other ids of the same form (a shipment's).
+    """
     order_id = normalize_order_id(value)
     if order_id is None:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise InvalidRequest([f"{field} {shown} is not an order id; {ORDER_ID_HINT}"])
+        raise InvalidRequest([f"{field} {shown(value)} is not {what}; {hint}"])
     return order_id
 
 
@@ -52,8 +63,7 @@ def _parse_view(view: object) -> View:
         return "summary"
     if view == "full":
         return "full"
-    shown = repr(view) if len(repr(view)) <= 40 else repr(view)[:37] + "..."
-    raise InvalidRequest([f'view must be "summary" or "full"; got {shown}'])
+    raise InvalidRequest([f'view must be "summary" or "full"; got {shown(view)}'])
 
 
 class GetOrderCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -10,10 +10,10 @@ from typing import Any
 
 import msgspec
 
-from orderdesk_mcp.domain.commands import parse_order_id
+from orderdesk_mcp.domain.commands import parse_order_id, shown
 from orderdesk_mcp.domain.errors import InvalidRequest
 from orderdesk_mcp.domain.inventory import InventoryQuery, normalize_item_id
-from orderdesk_mcp.domain.order import StoreRef, normalize_order_id
+from orderdesk_mcp.domain.order import StoreRef
 from orderdesk_mcp.domain.shipment import NewShipment
 from orderdesk_mcp.domain.value_checks import control_problems
 
@@ -37,21 +37,10 @@ MAX_NOTE = 2000
 MAX_INVENTORY_LIMIT = 500
 
 
-def _shipment_id(value: object) -> str:
-    """A shipment id is digits like an order id; the error says what a shipment id looks like."""
-    shipment_id = normalize_order_id(value)
-    if shipment_id is None:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        hint = "shipments_list shows the order's shipment ids (digits)"
-        raise InvalidRequest([f"shipment_id {shown} is not a shipment id; {hint}"])
-    return shipment_id
-
-
 def parse_item_id(value: object, *, field: str = "item_id") -> str:
     item_id = normalize_item_id(value)
     if item_id is None:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise InvalidRequest([f"{field} {shown} is not an inventory item id (OrderDesk's numeric id)"])
+        raise InvalidRequest([f"{field} {shown(value)} is not an inventory item id (OrderDesk's numeric id)"])
     return item_id
 
 
@@ -122,7 +111,12 @@ class DeleteShipmentCommand(msgspec.Struct, frozen=True, kw_only=True, forbid_un
         return cls(
             store=store,
             order_id=parse_order_id(order_id),
-            shipment_id=_shipment_id(shipment_id),
+            shipment_id=parse_order_id(
+                shipment_id,
+                field="shipment_id",
+                what="a shipment id",
+                hint="shipments_list shows the order's shipment ids (digits)",
+            ),
             confirm=confirm,
         )
 
